@@ -1,0 +1,241 @@
+//! Exact sums of usage per (caller, model, local hour).
+//!
+//! Rows are folded into buckets as they are read, so memory grows with the number of distinct
+//! callers, models and hours rather than with the number of rows, and a change of mapping,
+//! price or weight is recalculated from the buckets without reading the files again.
+//!
+//! The hour is a *local* hour in the organization's zone (the wall-clock hour, counted from
+//! 1970-01-01 00:00 local). Keeping the wall clock rather than a UTC hour keeps days and peak
+//! windows exact in zones with half-hour offsets and across daylight-saving changes: the
+//! repeated hour of an autumn change simply holds the calls of both occurrences.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::load::{Caller, Tokens, UsageRecord};
+
+/// An interned caller.
+pub type CallerId = u32;
+/// An interned model name.
+pub type ModelId = u32;
+/// An interned source file.
+pub type SourceId = u32;
+
+/// A wall-clock hour in the organization's zone, counted in hours from 1970-01-01 00:00 local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct LocalHour(pub i64);
+
+impl LocalHour {
+    /// The local hour in which a UTC instant falls.
+    pub fn of(instant: DateTime<Utc>, zone: Tz) -> LocalHour {
+        let local = instant.with_timezone(&zone).naive_local();
+        LocalHour(local.and_utc().timestamp().div_euclid(3600))
+    }
+
+    /// The local hour starting at this wall-clock time.
+    pub fn from_naive(naive: NaiveDateTime) -> LocalHour {
+        LocalHour(naive.and_utc().timestamp().div_euclid(3600))
+    }
+
+    /// The wall-clock start of the hour.
+    pub fn start(self) -> NaiveDateTime {
+        DateTime::from_timestamp(self.0 * 3600, 0)
+            .unwrap_or_default()
+            .naive_utc()
+    }
+
+    /// The local date.
+    pub fn date(self) -> NaiveDate {
+        self.start().date()
+    }
+
+    /// The local weekday.
+    pub fn weekday(self) -> Weekday {
+        self.start().weekday()
+    }
+
+    /// The hour of the day, 0 to 23.
+    pub fn hour(self) -> u32 {
+        self.start().hour()
+    }
+}
+
+/// The key of a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketKey {
+    /// Who called.
+    pub caller: CallerId,
+    /// Which model.
+    pub model: ModelId,
+    /// When, as a local hour.
+    pub hour: LocalHour,
+}
+
+/// Exact sums of the records of one bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BucketSums {
+    /// Source rows folded in (successful or not).
+    pub rows: u64,
+    /// Successful calls (aggregate records count their number of requests).
+    pub calls: u64,
+    /// Failed calls: counted, never charged.
+    pub failed_calls: u64,
+    /// Tokens of successful calls, by kind.
+    pub tokens: Tokens,
+    /// Sum of the provider's own cost where the source reports one.
+    pub provider_cost: Decimal,
+    /// Successful calls that carried a provider cost.
+    pub provider_cost_calls: u64,
+}
+
+impl BucketSums {
+    /// Folds one record in.
+    pub fn add(&mut self, record: &UsageRecord) {
+        self.rows += 1;
+        if !record.success {
+            self.failed_calls += record.calls;
+            return;
+        }
+        self.calls += record.calls;
+        self.tokens.add(&record.tokens);
+        if let Some(cost) = record.provider_cost {
+            self.provider_cost += cost;
+            self.provider_cost_calls += record.calls;
+        }
+    }
+
+    /// Folds another bucket's sums in.
+    pub fn merge(&mut self, other: &BucketSums) {
+        self.rows += other.rows;
+        self.calls += other.calls;
+        self.failed_calls += other.failed_calls;
+        self.tokens.add(&other.tokens);
+        self.provider_cost += other.provider_cost;
+        self.provider_cost_calls += other.provider_cost_calls;
+    }
+}
+
+/// All buckets of a month, with the interned callers and models they refer to.
+#[derive(Debug, Clone, Default)]
+pub struct Buckets {
+    /// Callers by id.
+    pub callers: Vec<Caller>,
+    /// Model names by id, as the sources wrote them.
+    pub models: Vec<String>,
+    /// The sums.
+    pub sums: HashMap<BucketKey, BucketSums>,
+    /// Rows per (source, caller), so that the conservation line can be told per source once
+    /// the mapping decides which callers are attributed.
+    pub rows_by_source: HashMap<(SourceId, CallerId), u64>,
+    caller_ids: HashMap<Caller, CallerId>,
+    model_ids: HashMap<String, ModelId>,
+}
+
+impl Buckets {
+    /// Interns a caller.
+    pub fn caller_id(&mut self, caller: &Caller) -> CallerId {
+        if let Some(&id) = self.caller_ids.get(caller) {
+            return id;
+        }
+        let id = self.callers.len() as CallerId;
+        self.callers.push(caller.clone());
+        self.caller_ids.insert(caller.clone(), id);
+        id
+    }
+
+    /// Interns a model name.
+    pub fn model_id(&mut self, model: &str) -> ModelId {
+        if let Some(&id) = self.model_ids.get(model) {
+            return id;
+        }
+        let id = self.models.len() as ModelId;
+        self.models.push(model.to_string());
+        self.model_ids.insert(model.to_string(), id);
+        id
+    }
+
+    /// Folds a record read from `source` into its bucket.
+    pub fn add(&mut self, source: SourceId, record: &UsageRecord, zone: Tz) {
+        let caller = self.caller_id(&record.caller);
+        let model = self.model_id(&record.model);
+        let hour = LocalHour::of(record.timestamp, zone);
+        self.sums
+            .entry(BucketKey {
+                caller,
+                model,
+                hour,
+            })
+            .or_default()
+            .add(record);
+        *self.rows_by_source.entry((source, caller)).or_default() += 1;
+    }
+
+    /// Rows folded into all buckets.
+    pub fn rows(&self) -> u64 {
+        self.rows_by_source.values().sum()
+    }
+
+    /// The buckets in key order, for output that must not depend on hashing.
+    pub fn sorted(&self) -> Vec<(&BucketKey, &BucketSums)> {
+        let mut all: Vec<_> = self.sums.iter().collect();
+        all.sort_by_key(|(key, _)| **key);
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn local_hours_follow_half_hour_offsets() {
+        // 04:45 UTC is 10:15 in Kolkata (UTC+05:30): the local hour is 10.
+        let hour = LocalHour::of(at("2026-11-02T04:45:00Z"), Tz::Asia__Kolkata);
+        assert_eq!(hour.hour(), 10);
+        assert_eq!(hour.date(), NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+    }
+
+    #[test]
+    fn the_repeated_autumn_hour_is_one_local_hour() {
+        let zone = Tz::Europe__Berlin;
+        let first = LocalHour::of(at("2026-10-25T00:30:00Z"), zone);
+        let second = LocalHour::of(at("2026-10-25T01:30:00Z"), zone);
+        assert_eq!(first, second);
+        assert_eq!(first.hour(), 2);
+    }
+
+    #[test]
+    fn failed_calls_are_counted_but_not_charged() {
+        let mut sums = BucketSums::default();
+        let record = UsageRecord {
+            line: 2,
+            offset: 0,
+            timestamp: at("2026-11-02T10:00:00Z"),
+            request_id: None,
+            caller: Caller::default(),
+            model: "m".into(),
+            tokens: Tokens {
+                input: 10,
+                output: 5,
+                ..Tokens::default()
+            },
+            calls: 1,
+            provider_cost: Some(Decimal::ONE),
+            currency: None,
+            success: false,
+        };
+        sums.add(&record);
+        assert_eq!((sums.rows, sums.calls, sums.failed_calls), (1, 0, 1));
+        assert_eq!(sums.tokens.total(), 0);
+        assert_eq!(sums.provider_cost, Decimal::ZERO);
+    }
+}

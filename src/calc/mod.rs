@@ -1,0 +1,393 @@
+//! The calculator: from buckets to an exact, explained attribution.
+//!
+//! [`calculate`] maps, prices and weights every bucket ([`aggregate`]), settles the amount
+//! ([`settle`]), then judges each department ([`status`]), projects it to the end of the
+//! period and checks every line ([`mismatch`]). It reads only buckets, never the files, so a
+//! recalculation after a change of mapping, price or weight costs as much as the number of
+//! buckets.
+
+pub mod aggregate;
+pub mod allocate;
+pub mod attribution;
+pub mod bucket;
+pub mod mapping;
+pub mod mismatch;
+pub mod pricing;
+pub mod settle;
+pub mod status;
+pub mod weight;
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+use rust_decimal::Decimal;
+
+pub use attribution::*;
+
+use crate::config::{Settings, UNATTRIBUTED};
+use crate::load::Dataset;
+use crate::load::ledger::Ledger;
+use aggregate::{Folded, Totals, fold, illegal_list};
+use pricing::PriceTable;
+use settle::{Settlement, settle};
+
+/// Calculates the attribution of a month as of `today`.
+pub fn calculate(
+    settings: &Settings,
+    dataset: &Dataset,
+    ledger: Option<&Ledger>,
+    today: NaiveDate,
+) -> Attribution {
+    let prices = PriceTable::new(&settings.config.models);
+    let folded = fold(settings, dataset, &prices);
+    let names = department_names(settings, &folded);
+    let settlement = settle(settings, &folded, &names);
+    let period = period_info(settings, dataset, today);
+    let illegal = illegal_list(&folded);
+
+    let lines = line_items(settings, &folded, &settlement, ledger);
+    let departments: Vec<DepartmentSummary> = names
+        .iter()
+        .map(|name| {
+            department_summary(
+                settings,
+                name,
+                &folded,
+                &settlement,
+                ledger,
+                &period,
+                &illegal,
+            )
+        })
+        .collect();
+
+    let mut conservation = Conservation {
+        source: "all sources".into(),
+        ..Conservation::default()
+    };
+    for line in &folded.conservation {
+        conservation.rows_read += line.rows_read;
+        conservation.attributed += line.attributed;
+        conservation.unattributed += line.unattributed;
+        conservation.rejected += line.rejected;
+    }
+
+    let unpriced: Vec<Unpriced> = folded.unpriced.values().cloned().collect();
+    let mismatches = mismatches(settings, &lines, &unpriced, &folded, &settlement);
+    let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
+
+    let mut attribution = Attribution {
+        organization: settings.config.organization.name.clone(),
+        time_zone: settings.config.organization.time_zone.clone(),
+        period,
+        currency: settings.config.organization.currency.clone(),
+        amount_to_settle: settlement.amount,
+        from_invoice: settlement.from_invoice,
+        list_cost,
+        converted: folded.departments.values().map(|t| t.converted).sum(),
+        settled: departments.iter().map(|d| d.settled).sum(),
+        gap: settlement.gap,
+        conservation,
+        conservation_by_source: folded.conservation.clone(),
+        departments,
+        lines,
+        shared: settlement.shared.clone(),
+        mismatches,
+        unpriced,
+        illegal,
+        rejected_rows: dataset.rejects.len() as u64,
+        disclaimer: DISCLAIMER,
+    };
+    mark_lines(&mut attribution);
+    attribution
+}
+
+/// Configured departments in order, then any other that received usage, `UNATTRIBUTED` last.
+fn department_names(settings: &Settings, folded: &Folded) -> Vec<String> {
+    let mut names: Vec<String> = settings
+        .config
+        .departments
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    for name in folded.departments.keys() {
+        if name != UNATTRIBUTED && !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    if folded.departments.contains_key(UNATTRIBUTED) {
+        names.push(UNATTRIBUTED.to_string());
+    }
+    names
+}
+
+/// The month before `month` (`2026-11` → `2026-10`).
+pub fn prior_month(first_day: NaiveDate) -> String {
+    first_day
+        .checked_sub_months(Months::new(1))
+        .unwrap_or(first_day)
+        .format("%Y-%m")
+        .to_string()
+}
+
+fn period_info(settings: &Settings, dataset: &Dataset, today: NaiveDate) -> PeriodInfo {
+    let data_through = dataset
+        .last_timestamp
+        .map(|t| t.with_timezone(&settings.zone).date_naive());
+    let window_start = settings.review_window_start();
+    PeriodInfo {
+        month: settings.config.period.month.clone(),
+        first_day: settings.month_start,
+        last_day: settings.month_end,
+        close_date: settings.close_date,
+        review_window_start: window_start,
+        today,
+        days_to_close: (settings.close_date - today).num_days(),
+        in_review_window: today >= window_start && today <= settings.close_date,
+        data_through,
+        days_without_data: data_through.map_or(0, |d| (settings.month_end - d).num_days().max(0)),
+    }
+}
+
+fn line_items(
+    settings: &Settings,
+    folded: &Folded,
+    settlement: &Settlement,
+    ledger: Option<&Ledger>,
+) -> Vec<LineItem> {
+    let ledger_lines = ledger
+        .map(|l| l.line_amounts(&settings.config.period.month))
+        .unwrap_or_default();
+    folded
+        .lines
+        .iter()
+        .map(|((department, model), totals)| {
+            let key = (department.clone(), model.clone());
+            let full_provider_cost = totals.calls > 0 && totals.provider_cost_calls == totals.calls;
+            LineItem {
+                department: department.clone(),
+                model: model.clone(),
+                calls: totals.calls,
+                failed_calls: totals.failed_calls,
+                tokens: totals.tokens,
+                list_cost: totals.list_cost,
+                converted: totals.converted,
+                effective_weight: effective_weight(totals),
+                price: folded.prices.get(model).cloned().flatten(),
+                provider_cost: full_provider_cost.then_some(totals.provider_cost),
+                settled: settlement.lines.get(&key).copied().unwrap_or_default(),
+                ledger_amount: ledger_lines.get(&key).copied(),
+                mismatches: Vec::new(),
+                callers: totals.callers.len(),
+            }
+        })
+        .collect()
+}
+
+fn effective_weight(totals: &Totals) -> Option<Decimal> {
+    (!totals.list_cost.is_zero()).then(|| (totals.converted / totals.list_cost).round_dp(6))
+}
+
+fn department_summary(
+    settings: &Settings,
+    name: &str,
+    folded: &Folded,
+    settlement: &Settlement,
+    ledger: Option<&Ledger>,
+    period: &PeriodInfo,
+    illegal: &[IllegalCalls],
+) -> DepartmentSummary {
+    let empty = Totals::default();
+    let totals = folded.departments.get(name).unwrap_or(&empty);
+    let total_converted: Decimal = folded.departments.values().map(|t| t.converted).sum();
+    let budget = settings
+        .department(name)
+        .map_or(Decimal::ZERO, |d| d.budget.0);
+    let settled = settlement.settled(name);
+    let prior_month = prior_month(settings.month_start);
+    let prior = ledger.and_then(|l| l.department_totals(&prior_month).get(name).copied());
+    let daily = folded.daily.get(name).cloned().unwrap_or_default();
+    let thresholds = settings.thresholds_for(name);
+
+    let mut reasons = Vec::new();
+    reasons.extend(status::illegal_reasons(name, illegal));
+    reasons.extend(status::budget_reason(
+        settled,
+        budget,
+        &thresholds,
+        "settled",
+    ));
+    reasons.extend(status::growth_reason(
+        settled,
+        prior,
+        &prior_month,
+        &thresholds,
+    ));
+    if let (Some(last), true) = (period.data_through, name != UNATTRIBUTED) {
+        let daily_budget = budget / Decimal::from(settings.days_in_month());
+        let min_excess = daily_budget * thresholds.spike_materiality.0;
+        let spikes = status::spike_days(
+            &daily,
+            settings.month_start,
+            last,
+            thresholds.spike.0,
+            min_excess,
+        );
+        reasons.extend(status::daily_spike_reason(
+            &spikes,
+            &settings.config.organization.currency,
+        ));
+    }
+    if name == UNATTRIBUTED && totals.calls > 0 {
+        reasons.push(status::unattributed_reason(
+            totals.calls,
+            totals.callers.len(),
+        ));
+    }
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.status));
+    let status = status::status_of(&reasons);
+
+    let converted_daily = folded
+        .daily_converted
+        .get(name)
+        .cloned()
+        .unwrap_or_default();
+    let projection = project(
+        settings,
+        period,
+        settled,
+        totals.converted,
+        &converted_daily,
+        budget,
+        status,
+    );
+
+    DepartmentSummary {
+        name: name.to_string(),
+        calls: totals.calls,
+        failed_calls: totals.failed_calls,
+        tokens: totals.tokens,
+        list_cost: totals.list_cost,
+        converted: totals.converted,
+        effective_weight: effective_weight(totals),
+        proportion: if total_converted.is_zero() {
+            Decimal::ZERO
+        } else {
+            totals.converted / total_converted
+        },
+        usage_settled: settlement.usage.get(name).copied().unwrap_or_default(),
+        shared_settled: settlement.shared_settled(name),
+        settled,
+        budget,
+        budget_usage: (budget > Decimal::ZERO).then(|| settled / budget),
+        prior,
+        growth: prior
+            .filter(|p| *p > Decimal::ZERO)
+            .map(|p| settled / p - Decimal::ONE),
+        status,
+        reasons,
+        projection,
+        daily,
+    }
+}
+
+/// Projects a department to the end of the period at its trailing seven-day run rate.
+///
+/// The run rate is the converted amount of the last seven days with data (fewer at the very
+/// start of a month) turned into settled money at the department's own ratio of settled to
+/// converted amount, so that shared lines scale with usage as they do in the settlement.
+fn project(
+    settings: &Settings,
+    period: &PeriodInfo,
+    settled: Decimal,
+    converted: Decimal,
+    daily: &BTreeMap<NaiveDate, Decimal>,
+    budget: Decimal,
+    status_to_date: Status,
+) -> Projection {
+    let Some(last) = period.data_through else {
+        return Projection::default();
+    };
+    let first = (last - chrono::Duration::days(6)).max(settings.month_start);
+    let days = Decimal::from((last - first).num_days() + 1);
+    let recent: Decimal = daily.range(first..=last).map(|(_, v)| *v).sum();
+    let rate = if converted.is_zero() {
+        Decimal::ZERO
+    } else {
+        recent / days * (settled / converted)
+    };
+
+    let remaining = Decimal::from(period.days_without_data);
+    let stress = Decimal::ONE + settings.config.thresholds.stress_factor.0;
+    let at_close = settled + rate * remaining;
+    let at_close_stress = settled + rate * stress * remaining;
+    let thresholds = &settings.config.thresholds;
+    let judged = |amount: Decimal| {
+        let budget_status =
+            status::budget_reason(amount, budget, thresholds, "projected").map(|r| r.status);
+        Some(budget_status.unwrap_or(Status::Normal).max(status_to_date))
+    };
+
+    Projection {
+        run_rate_per_day: rate.round_dp(2),
+        at_close: at_close.round_dp(2),
+        at_close_stress: at_close_stress.round_dp(2),
+        status: judged(at_close),
+        status_stress: judged(at_close_stress),
+    }
+}
+
+fn mismatches(
+    settings: &Settings,
+    lines: &[LineItem],
+    unpriced: &[Unpriced],
+    folded: &Folded,
+    settlement: &Settlement,
+) -> Vec<Mismatch> {
+    let t = &settings.config.thresholds;
+    let mut found = Vec::new();
+    for line in lines {
+        found.extend(mismatch::ledger_line(line, t));
+        found.extend(mismatch::provider_cost(line, t));
+    }
+    found.extend(unpriced.iter().map(mismatch::unpriced));
+    if settlement.from_invoice {
+        let shared: Decimal = settings
+            .config
+            .invoice
+            .shared
+            .iter()
+            .map(|l| l.amount.0)
+            .sum();
+        let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
+        found.extend(mismatch::invoice_total(
+            list_cost.round_dp(2),
+            settlement.amount - shared,
+            t,
+        ));
+    }
+    found.extend(
+        folded
+            .conservation
+            .iter()
+            .filter_map(mismatch::conservation),
+    );
+    found
+}
+
+/// Marks each line with the kinds of mismatch that name it.
+pub fn mark_lines(attribution: &mut Attribution) {
+    for line in &mut attribution.lines {
+        line.mismatches = attribution
+            .mismatches
+            .iter()
+            .filter(|m| {
+                m.department.as_deref() == Some(line.department.as_str()) || m.department.is_none()
+            })
+            .filter(|m| m.model.as_deref() == Some(line.model.as_str()))
+            .map(|m| m.kind)
+            .collect();
+        line.mismatches.sort();
+        line.mismatches.dedup();
+    }
+}

@@ -1,0 +1,214 @@
+//! From converted amounts to the amount each department settles.
+//!
+//! The amount to settle is the invoice total when one is configured, otherwise the list cost
+//! plus the shared lines. Usage (Σ list cost, to the minor unit) is allocated to departments
+//! by their proportion of converted amount, then within each department to its lines by the
+//! same measure. The shared lines, and the gap between the invoice's usage and our list cost,
+//! are each split by their own strategy. Every split is exact (largest remainder), so the
+//! settled amounts always sum to the amount to settle.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::aggregate::Folded;
+use super::allocate::{Share, allocate, minor_unit_digits, round_money};
+use super::attribution::SharedAllocation;
+use crate::config::{Settings, SharedLine, Strategy};
+
+/// The name of the line that carries the gap between invoice usage and list cost.
+pub const GAP_LINE: &str = "Invoice gap (invoice usage minus list cost)";
+
+/// The settlement of a month.
+#[derive(Debug, Clone, Default)]
+pub struct Settlement {
+    /// What is settled.
+    pub amount: Decimal,
+    /// Whether that is the invoice total.
+    pub from_invoice: bool,
+    /// The invoice's usage minus our list cost (zero without an invoice).
+    pub gap: Decimal,
+    /// Usage allocated per department.
+    pub usage: BTreeMap<String, Decimal>,
+    /// Usage allocated per (department, model).
+    pub lines: BTreeMap<(String, String), Decimal>,
+    /// Shared lines (the gap first) as split.
+    pub shared: Vec<SharedAllocation>,
+}
+
+impl Settlement {
+    /// What a department settles in all.
+    pub fn settled(&self, department: &str) -> Decimal {
+        self.usage.get(department).copied().unwrap_or_default() + self.shared_settled(department)
+    }
+
+    /// A department's part of the shared lines.
+    pub fn shared_settled(&self, department: &str) -> Decimal {
+        self.shared
+            .iter()
+            .filter_map(|s| s.by_department.get(department))
+            .sum()
+    }
+}
+
+/// Settles the month; `departments` lists every department in report order.
+pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> Settlement {
+    let digits = minor_unit_digits(&settings.config.organization.currency);
+    let invoice = &settings.config.invoice;
+    let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
+    let usage_pool = round_money(list_cost, digits);
+    let shared_total: Decimal = invoice
+        .shared
+        .iter()
+        .map(|l| round_money(l.amount.0, digits))
+        .sum();
+
+    let (amount, gap) = match invoice.total {
+        Some(total) => {
+            let total = round_money(total.0, digits);
+            (total, total - shared_total - usage_pool)
+        }
+        None => (usage_pool + shared_total, Decimal::ZERO),
+    };
+
+    let converted = |d: &String| {
+        folded
+            .departments
+            .get(d)
+            .map_or(Decimal::ZERO, |t| t.converted)
+    };
+    let proportional: Vec<Share> = departments
+        .iter()
+        .map(|d| Share {
+            name: d,
+            weight: converted(d),
+        })
+        .collect();
+    let usage = split(usage_pool, &proportional, digits);
+    let lines = split_lines(folded, &usage, digits);
+
+    let mut shared = Vec::new();
+    if !gap.is_zero() {
+        let gap_line = SharedLine {
+            name: GAP_LINE.into(),
+            amount: gap.into(),
+            strategy: invoice.gap_strategy,
+            shares: BTreeMap::new(),
+        };
+        shared.push(split_shared(
+            &gap_line,
+            folded,
+            departments,
+            &proportional,
+            digits,
+        ));
+    }
+    for line in &invoice.shared {
+        shared.push(split_shared(
+            line,
+            folded,
+            departments,
+            &proportional,
+            digits,
+        ));
+    }
+
+    Settlement {
+        amount,
+        from_invoice: invoice.total.is_some(),
+        gap,
+        usage,
+        lines,
+        shared,
+    }
+}
+
+fn split(amount: Decimal, shares: &[Share<'_>], digits: u32) -> BTreeMap<String, Decimal> {
+    let amounts = allocate(amount, shares, digits);
+    shares
+        .iter()
+        .zip(amounts)
+        .map(|(s, a)| (s.name.to_string(), a))
+        .collect()
+}
+
+/// Splits each department's usage across its lines by converted amount.
+fn split_lines(
+    folded: &Folded,
+    usage: &BTreeMap<String, Decimal>,
+    digits: u32,
+) -> BTreeMap<(String, String), Decimal> {
+    let mut result = BTreeMap::new();
+    for (department, amount) in usage {
+        let keys: Vec<&(String, String)> = folded
+            .lines
+            .keys()
+            .filter(|(d, _)| d == department)
+            .collect();
+        let shares: Vec<Share> = keys
+            .iter()
+            .map(|k| Share {
+                name: &k.1,
+                weight: folded.lines[*k].converted,
+            })
+            .collect();
+        for (key, value) in keys.iter().zip(allocate(*amount, &shares, digits)) {
+            result.insert((*key).clone(), value);
+        }
+    }
+    result
+}
+
+fn split_shared(
+    line: &SharedLine,
+    folded: &Folded,
+    departments: &[String],
+    proportional: &[Share<'_>],
+    digits: u32,
+) -> SharedAllocation {
+    let amount = round_money(line.amount.0, digits);
+    let by_department = match line.strategy {
+        Strategy::Proportional => split(amount, proportional, digits),
+        Strategy::Even => split(amount, &even_shares(folded, departments), digits),
+        Strategy::Fixed => {
+            let shares: Vec<Share> = line
+                .shares
+                .iter()
+                .map(|(d, s)| Share {
+                    name: d,
+                    weight: s.0,
+                })
+                .collect();
+            split(amount, &shares, digits)
+        }
+    };
+    SharedAllocation {
+        name: line.name.clone(),
+        amount,
+        strategy: line.strategy,
+        by_department,
+    }
+}
+
+/// Equal weights for the departments that had usage, or for all when none had.
+fn even_shares<'a>(folded: &Folded, departments: &'a [String]) -> Vec<Share<'a>> {
+    let used: Vec<Share> = departments
+        .iter()
+        .filter(|d| folded.departments.get(*d).is_some_and(|t| t.calls > 0))
+        .map(|d| Share {
+            name: d,
+            weight: Decimal::ONE,
+        })
+        .collect();
+    if used.is_empty() {
+        departments
+            .iter()
+            .map(|d| Share {
+                name: d,
+                weight: Decimal::ONE,
+            })
+            .collect()
+    } else {
+        used
+    }
+}

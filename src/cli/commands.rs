@@ -1,0 +1,205 @@
+//! The headless commands over the core.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+
+use super::{Cli, Command, Inputs, ReportArgs, SampleArgs, exit};
+use crate::calc::{Attribution, Status, calculate};
+use crate::config::{STARTER, Settings};
+use crate::load::ledger::Ledger;
+use crate::load::{Dataset, Input, load_files, load_inputs};
+use crate::report::{self, Format};
+use crate::sample;
+
+/// A failure of a command, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(error: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: exit::INPUT_ERROR,
+            message: error.to_string(),
+        }
+    }
+
+    fn output(error: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: exit::OUTPUT_ERROR,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Runs a parsed command line; errors are printed to stderr with their exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        None => report(&ReportArgs {
+            inputs: Inputs::default(),
+            format: Format::Table,
+            rejects: None,
+        }),
+        Some(Command::Report(args)) => report(&args),
+        Some(Command::Check(inputs)) => check(&inputs),
+        Some(Command::Init { path }) => init(&path),
+        Some(Command::Sample(args)) => write_sample(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// A calculation's inputs, read and checked.
+pub struct Loaded {
+    /// The configuration.
+    pub settings: Settings,
+    /// What the sources held.
+    pub dataset: Dataset,
+    /// The prior ledger.
+    pub ledger: Option<Ledger>,
+}
+
+/// Reads the inputs: the files named, or the bundled sample month when no source is given
+/// (with the sample's configuration and ledger unless others are named).
+pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
+    let use_sample = inputs.sources.is_empty();
+    let settings = match &inputs.config {
+        Some(path) => Settings::from_file(path).map_err(Failure::input)?,
+        None if use_sample => sample::settings().map_err(Failure::input)?,
+        None => {
+            return Err(Failure::input(
+                "sources were given without --config; write a configuration with `apportion init` and pass it with --config",
+            ));
+        }
+    };
+    let dataset = if use_sample {
+        load_inputs(
+            &settings,
+            vec![Input::from_bytes(sample::LOGS_NAME, sample::LOGS)],
+        )
+    } else {
+        load_files(&settings, &inputs.sources)
+    }
+    .map_err(Failure::input)?;
+    let currency = &settings.config.organization.currency;
+    let ledger = match &inputs.ledger {
+        Some(path) => Some(Ledger::from_file(path, currency).map_err(Failure::input)?),
+        None if use_sample => Some(
+            Ledger::from_bytes(sample::LEDGER_NAME, sample::LEDGER, currency)
+                .map_err(Failure::input)?,
+        ),
+        None => None,
+    };
+    Ok(Loaded {
+        settings,
+        dataset,
+        ledger,
+    })
+}
+
+/// The day to judge from: the one given, else the sample's fixed day for the sample month
+/// (so that its report does not change with the calendar), else today in the organization's zone.
+fn today(inputs: &Inputs, settings: &Settings) -> NaiveDate {
+    inputs.today.unwrap_or_else(|| {
+        if inputs.sources.is_empty() && inputs.config.is_none() {
+            sample::TODAY
+        } else {
+            chrono::Utc::now()
+                .with_timezone(&settings.zone)
+                .date_naive()
+        }
+    })
+}
+
+/// Loads and calculates.
+pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
+    let loaded = load(inputs)?;
+    let day = today(inputs, &loaded.settings);
+    let attribution = calculate(
+        &loaded.settings,
+        &loaded.dataset,
+        loaded.ledger.as_ref(),
+        day,
+    );
+    Ok((loaded, attribution))
+}
+
+fn report(args: &ReportArgs) -> Result<u8, Failure> {
+    let (loaded, attribution) = attribution(&args.inputs)?;
+    if let Some(path) = &args.rejects {
+        write_rejects(path, &loaded.dataset)?;
+    }
+    print(&report::render(&attribution, args.format))?;
+    Ok(exit::NORMAL)
+}
+
+fn check(inputs: &Inputs) -> Result<u8, Failure> {
+    let (_, attribution) = attribution(inputs)?;
+    let mut out = String::new();
+    for d in attribution
+        .departments
+        .iter()
+        .filter(|d| d.status != Status::Normal)
+    {
+        let reason = d.reasons.first().map_or("", |r| r.text.as_str());
+        out.push_str(&format!("{}\t{}\t{}\n", d.status.label(), d.name, reason));
+    }
+    print(&out)?;
+    Ok(match attribution.worst_status() {
+        Status::Normal => exit::NORMAL,
+        Status::Warning => exit::WARNING,
+        Status::Fuse => exit::FUSE,
+    })
+}
+
+fn init(path: &Path) -> Result<u8, Failure> {
+    crate::write::create_new(path, STARTER.as_bytes()).map_err(Failure::output)?;
+    eprintln!(
+        "wrote {}; edit it, then run `apportion report --config {} LOGS.csv`",
+        path.display(),
+        path.display()
+    );
+    Ok(exit::NORMAL)
+}
+
+fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
+    sample::generate::write_month(&args.out, args.rows, args.seed).map_err(Failure::output)?;
+    eprintln!(
+        "wrote a sample month of {} rows into {}",
+        args.rows,
+        args.out.display()
+    );
+    Ok(exit::NORMAL)
+}
+
+fn write_rejects(path: &Path, dataset: &Dataset) -> Result<(), Failure> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(["file", "line", "reason"]);
+    for reject in &dataset.rejects {
+        let _ = writer.write_record([
+            dataset.source_name(reject.source),
+            &reject.line.to_string(),
+            &reject.reason,
+        ]);
+    }
+    let bytes = writer.into_inner().map_err(Failure::output)?;
+    crate::write::atomic(path, &bytes).map_err(Failure::output)
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<(), Failure> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Failure::output),
+    }
+}

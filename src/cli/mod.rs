@@ -1,0 +1,102 @@
+//! The command line: arguments, and one function per headless command.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+pub use commands::run;
+
+/// Turns a month of AI/LLM API usage exports into a traceable cost settlement across
+/// departments.
+#[derive(Debug, Parser)]
+#[command(name = "apportion", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a command, the bundled sample month is reported.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the attribution of a month (table, CSV, JSON or Markdown).
+    Report(ReportArgs),
+    /// Exit 0 when every department is normal, 1 on a warning, 2 on a fuse, 3+ on errors.
+    Check(Inputs),
+    /// Write the commented starter configuration.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "apportion.toml")]
+        path: PathBuf,
+    },
+    /// Generate a synthetic month (configuration, gateway log, prior ledger) into a folder.
+    Sample(SampleArgs),
+}
+
+/// The inputs of a calculation; with none, the bundled sample month is used.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Inputs {
+    /// The configuration file (TOML).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// The prior ledger (CSV): last month's settled amounts.
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// The day to judge the period from (YYYY-MM-DD); today by default.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
+    /// Usage exports to read.
+    pub sources: Vec<PathBuf>,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write every rejected row (file, line, reason) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+}
+
+/// Arguments of `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Folder to write into (created if missing).
+    #[arg(long, default_value = "sample-month")]
+    pub out: PathBuf,
+    /// Number of log rows.
+    #[arg(long, default_value_t = crate::sample::DEFAULT_ROWS)]
+    pub rows: u64,
+    /// Seed of the generator; the same seed gives the same files.
+    #[arg(long, default_value_t = crate::sample::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// Exit codes of `check` and of errors.
+pub mod exit {
+    /// Every department normal.
+    pub const NORMAL: u8 = 0;
+    /// At least one warning.
+    pub const WARNING: u8 = 1;
+    /// At least one fuse.
+    pub const FUSE: u8 = 2;
+    /// Bad configuration or input.
+    pub const INPUT_ERROR: u8 = 3;
+    /// Could not write an output.
+    pub const OUTPUT_ERROR: u8 = 4;
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}

@@ -1,0 +1,23 @@
+//! apportion: a month of AI/LLM API usage turned into an exact, explained settlement across
+//! departments.
+//!
+//! The modules, by layer:
+//!
+//! - core, with no terminal dependency:
+//!   - [`config`]: departments, mapping rules, prices, weights, thresholds, invoice, sources;
+//!   - [`load`]: reading exports into buckets, rejects with file and line, the prior ledger;
+//!   - [`calc`]: pricing, weights, allocation, statuses, projection, mismatches;
+//!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
+//!   - [`sample`]: the bundled sample month and its generator;
+//! - front ends: the command line in `main.rs` ([`cli`]).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod calc;
+pub mod cli;
+pub mod config;
+pub mod load;
+pub mod report;
+pub mod sample;
+pub mod write;

@@ -1,0 +1,78 @@
+//! The attribution as people and programs read it: a table for the terminal, CSV, JSON and
+//! Markdown. Every format carries the disclaimer and the conservation line.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use rust_decimal::Decimal;
+
+use crate::calc::Attribution;
+
+/// Output formats of `apportion report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// Line items as CSV, for spreadsheets.
+    Csv,
+    /// The whole attribution as JSON, for programs.
+    Json,
+    /// A Markdown document.
+    Markdown,
+}
+
+/// Renders an attribution in a format.
+pub fn render(attribution: &Attribution, format: Format) -> String {
+    match format {
+        Format::Table => table::render(attribution),
+        Format::Csv => csv::render(attribution),
+        Format::Json => json::render(attribution),
+        Format::Markdown => markdown::render(attribution),
+    }
+}
+
+/// Money to the cent, with thousands separators (`12,345.60`).
+pub fn money(amount: Decimal) -> String {
+    let rounded = crate::calc::allocate::round_money(amount, 2);
+    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.2}", rounded.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{fraction}", if negative { "-" } else { "" })
+}
+
+/// A fraction as a percentage with one decimal.
+pub fn pct(fraction: Decimal) -> String {
+    format!("{:.1} %", (fraction * Decimal::ONE_HUNDRED).round_dp(1))
+}
+
+/// A count with thousands separators.
+pub fn count(n: u64) -> String {
+    money(Decimal::from(n)).trim_end_matches(".00").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn money_is_grouped_and_rounded() {
+        assert_eq!(
+            money(Decimal::from_str("1234567.891").unwrap()),
+            "1,234,567.89"
+        );
+        assert_eq!(money(Decimal::from_str("-0.005").unwrap()), "-0.01");
+        assert_eq!(money(Decimal::from_str("12").unwrap()), "12.00");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(pct(Decimal::from_str("0.9234").unwrap()), "92.3 %");
+    }
+}
