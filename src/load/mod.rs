@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -91,6 +93,52 @@ pub struct Window {
     pub currency: String,
 }
 
+/// How far a load has come, shared with another thread that shows it (the review's gauge).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Rows read so far, over all sources.
+    pub rows: AtomicU64,
+    /// The source being read.
+    pub current: Mutex<String>,
+}
+
+impl Progress {
+    /// The source being read now.
+    pub fn current_source(&self) -> String {
+        self.current
+            .lock()
+            .map(|name| name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Which records to keep while reading, to show the rows behind a figure (a caller's calls
+/// on one day, say). Every condition set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    /// Only records of this caller.
+    pub caller: Option<Caller>,
+    /// Only records of this model, as the source names it.
+    pub model: Option<String>,
+    /// Only records of this local day.
+    pub day: Option<NaiveDate>,
+    /// Keep at most this many.
+    pub limit: usize,
+    /// The records kept, with the source they came from.
+    pub records: Vec<(SourceId, UsageRecord)>,
+}
+
+impl Capture {
+    fn wants(&self, record: &UsageRecord, zone: Tz) -> bool {
+        self.records.len() < self.limit
+            && self.caller.as_ref().is_none_or(|c| *c == record.caller)
+            && self.model.as_ref().is_none_or(|m| *m == record.model)
+            && self
+                .day
+                .is_none_or(|d| record.timestamp.with_timezone(&zone).date_naive() == d)
+    }
+}
+
 /// Everything read from the sources of one month.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -104,6 +152,10 @@ pub struct Dataset {
     pub rejects: Vec<Reject>,
     /// The latest call seen, which tells how far the logs reach.
     pub last_timestamp: Option<DateTime<Utc>>,
+    /// Progress, for a thread that shows it.
+    pub progress: Arc<Progress>,
+    /// Records to keep while reading, when set.
+    pub capture: Option<Capture>,
     seen_requests: HashMap<u128, (SourceId, u64)>,
 }
 
@@ -121,12 +173,17 @@ impl Dataset {
             buckets: Buckets::default(),
             rejects: Vec::new(),
             last_timestamp: None,
+            progress: Arc::new(Progress::default()),
+            capture: None,
             seen_requests: HashMap::new(),
         }
     }
 
     /// Registers a new source and returns its id.
     pub fn begin_source(&mut self, name: &str, format: &str) -> SourceId {
+        if let Ok(mut current) = self.progress.current.lock() {
+            *current = name.to_string();
+        }
         self.sources.push(SourceSummary {
             name: name.to_string(),
             format: format.to_string(),
@@ -150,14 +207,21 @@ impl Dataset {
         }
         self.sources[source as usize].rows_read += 1;
         self.sources[source as usize].accepted += 1;
+        self.progress.rows.fetch_add(1, Ordering::Relaxed);
         self.last_timestamp = self.last_timestamp.max(Some(record.timestamp));
         self.buckets.add(source, &record, self.window.zone);
+        if let Some(capture) = &mut self.capture {
+            if capture.wants(&record, self.window.zone) {
+                capture.records.push((source, record));
+            }
+        }
     }
 
     /// Rejects a row with its line and reason.
     pub fn reject(&mut self, source: SourceId, line: u64, reason: impl Into<String>) {
         self.sources[source as usize].rows_read += 1;
         self.sources[source as usize].rejected += 1;
+        self.progress.rows.fetch_add(1, Ordering::Relaxed);
         self.rejects.push(Reject {
             source,
             line,
@@ -283,7 +347,16 @@ pub fn spec_for(settings: &Settings, name: &str) -> SourceSpec {
 
 /// Reads every input into one dataset.
 pub fn load_inputs(settings: &Settings, inputs: Vec<Input<'_>>) -> Result<Dataset, LoadError> {
-    let mut dataset = Dataset::new(settings);
+    read_into(Dataset::new(settings), settings, inputs)
+}
+
+/// Reads every input into a dataset prepared by the caller (with a shared [`Progress`] or a
+/// [`Capture`] set).
+pub fn read_into(
+    mut dataset: Dataset,
+    settings: &Settings,
+    inputs: Vec<Input<'_>>,
+) -> Result<Dataset, LoadError> {
     for input in inputs {
         let spec = spec_for(settings, &input.name);
         generic::read(&mut dataset, &spec, input)?;
