@@ -130,6 +130,9 @@ pub struct Buckets {
     /// Rows per (source, caller), so that the conservation line can be told per source once
     /// the mapping decides which callers are attributed.
     pub rows_by_source: HashMap<(SourceId, CallerId), u64>,
+    /// Successful calls per (caller, model) pair: the callers behind a line and the illegal
+    /// calls are found from these few pairs rather than from every bucket.
+    pub pairs: HashMap<(CallerId, ModelId), u64>,
     caller_ids: HashMap<Caller, CallerId>,
     model_ids: HashMap<String, ModelId>,
 }
@@ -171,6 +174,9 @@ impl Buckets {
             .or_default()
             .add(record);
         *self.rows_by_source.entry((source, caller)).or_default() += 1;
+        if record.success {
+            *self.pairs.entry((caller, model)).or_default() += record.calls;
+        }
     }
 
     /// Rows folded into all buckets.

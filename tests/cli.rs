@@ -1,0 +1,237 @@
+//! End-to-end tests of the binary: the sample month, exit codes, and the starter configuration.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn apportion() -> Command {
+    let mut cmd = Command::cargo_bin("apportion").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn sample_json() -> Value {
+    let output = apportion()
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn department<'a>(json: &'a Value, name: &str) -> &'a Value {
+    json["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap()
+}
+
+fn decimal(value: &Value) -> rust_decimal::Decimal {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_sample_month_settles_exactly_and_conserves_rows() {
+    let json = sample_json();
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["period"]["month"], "2026-11");
+    assert_eq!(json["period"]["data_through"], "2026-11-25");
+    assert_eq!(json["amount_to_settle"], json["settled"]);
+    let sum: rust_decimal::Decimal = json["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| decimal(&d["settled"]))
+        .sum();
+    assert_eq!(sum, decimal(&json["amount_to_settle"]));
+
+    let c = &json["conservation"];
+    let read = c["rows_read"].as_u64().unwrap();
+    assert_eq!(read, 24_003);
+    assert_eq!(
+        read,
+        c["attributed"].as_u64().unwrap()
+            + c["unattributed"].as_u64().unwrap()
+            + c["rejected"].as_u64().unwrap()
+    );
+    assert_eq!(c["rejected"], 3);
+    assert_eq!(
+        json["disclaimer"],
+        "weights reflect complexity differences only and do not replace financial settlement rules"
+    );
+}
+
+#[test]
+fn the_sample_month_shows_what_it_was_built_to_show() {
+    let json = sample_json();
+    let marketing = department(&json, "Marketing");
+    assert_eq!(marketing["status"], "warning");
+    assert!(
+        marketing["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "spike_month")
+    );
+    assert!(
+        marketing["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "spike_day")
+    );
+    let data_science = department(&json, "Data Science");
+    assert!(
+        data_science["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "over_budget")
+    );
+    assert_eq!(department(&json, "Legal")["status"], "fuse");
+    assert_eq!(department(&json, "UNATTRIBUTED")["status"], "warning");
+
+    let kinds: Vec<&str> = json["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"ledger") && kinds.contains(&"price") && kinds.contains(&"total"),
+        "{kinds:?}"
+    );
+    let projected = decimal(&department(&json, "Research")["projection"]["at_close"]);
+    assert!(
+        projected > decimal(&department(&json, "Research")["settled"]),
+        "logs end before the month"
+    );
+}
+
+#[test]
+fn no_arguments_reports_the_sample_month() {
+    apportion()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Northwind Analytics"))
+        .stdout(predicate::str::contains("Conservation: rows read 24003"))
+        .stdout(predicate::str::contains(
+            "do not replace financial settlement rules",
+        ));
+}
+
+#[test]
+fn check_exits_with_the_worst_status() {
+    apportion()
+        .arg("check")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("fuse\tLegal\tillegal call"))
+        .stdout(predicate::str::contains(
+            "warning\tData Science\tover budget",
+        ));
+}
+
+#[test]
+fn every_format_carries_the_disclaimer() {
+    for format in ["table", "csv", "json", "markdown"] {
+        apportion()
+            .args(["report", "--format", format])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "do not replace financial settlement rules",
+            ));
+    }
+}
+
+#[test]
+fn rejects_are_listed_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rejects.csv");
+    apportion()
+        .args(["report", "--rejects"])
+        .arg(&path)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("file,line,reason\n"));
+    assert!(text.contains("gateway-2026-11.csv,24002,duplicate of request 'req_000000042' first seen at gateway-2026-11.csv:43"), "{text}");
+    assert!(text.contains("outside the period"));
+    assert_eq!(text.lines().count(), 4);
+}
+
+#[test]
+fn init_writes_a_valid_starter_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("apportion.toml");
+    apportion().arg("init").arg(&path).assert().success();
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[[departments]]")
+    );
+    apportion()
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("already exists"));
+
+    let logs = dir.path().join("logs.csv");
+    std::fs::write(&logs, "timestamp,api_key,model,input_tokens,output_tokens\n2026-11-03T10:00:00Z,sk-research-1,gpt-4o,1000,100\n").unwrap();
+    apportion()
+        .args(["report", "--config"])
+        .arg(&path)
+        .arg(&logs)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "rows read 1 = attributed 1 + unattributed 0 + rejected 0",
+        ));
+}
+
+#[test]
+fn sources_without_a_configuration_are_refused_clearly() {
+    apportion()
+        .args(["report", "some.csv"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("--config"));
+}
+
+#[test]
+fn an_invalid_configuration_lists_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let text = apportion::config::STARTER
+        .replace(
+            "time_zone = \"Europe/Berlin\"",
+            "time_zone = \"Mars/Olympus\"",
+        )
+        .replace("budget = 12000", "budget = -5")
+        .replace("department = \"Support\"", "department = \"Sales\"");
+    std::fs::write(&path, text).unwrap();
+    apportion()
+        .args(["check", "--config"])
+        .arg(&path)
+        .arg("x.csv")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("has 3 problems"))
+        .stderr(predicate::str::contains(
+            "organization.time_zone: 'Mars/Olympus' is not an IANA time zone",
+        ))
+        .stderr(predicate::str::contains(
+            "departments[0].budget: expected zero or more, found '-5'",
+        ))
+        .stderr(predicate::str::contains(
+            "mapping[1].department: 'Sales' is not a department",
+        ));
+}
