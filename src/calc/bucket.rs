@@ -9,11 +9,10 @@
 //! windows exact in zones with half-hour offsets and across daylight-saving changes: the
 //! repeated hour of an autumn change simply holds the calls of both occurrences.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::load::{Caller, Tokens, UsageRecord};
 
