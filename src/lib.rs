@@ -8,12 +8,14 @@
 //!   - [`load`]: reading exports into buckets, rejects with file and line, the prior ledger;
 //!   - [`calc`]: pricing, weights, allocation, statuses, projection, mismatches;
 //!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
+//!   - [`archive`]: the approved, tamper-evident archive, read back as next month's ledger;
 //!   - [`sample`]: the bundled sample month and its generator;
 //! - front ends: the command line in `main.rs` ([`cli`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod calc;
 pub mod cli;
 pub mod config;

@@ -53,6 +53,17 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes a new read-only file atomically, refusing to replace an existing one: for records
+/// that must not change once written (the archive).
+pub fn create_read_only(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let staged = staged(path, bytes)?;
+    let mut permissions = staged.as_file().metadata()?.permissions();
+    permissions.set_readonly(true);
+    staged.as_file().set_permissions(permissions)?;
+    staged.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

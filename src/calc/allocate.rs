@@ -73,7 +73,11 @@ pub fn allocate(amount: Decimal, shares: &[Share<'_>], digits: u32) -> Vec<Decim
             let value = w / scale;
             if negative { -value } else { value }
         })
-        .map(|v| v.normalize().round_dp(digits))
+        .map(|mut v| {
+            // Amounts keep the currency's scale (10.00, not 10), as a ledger writes them.
+            v.rescale(digits);
+            v
+        })
         .collect()
 }
 

@@ -114,13 +114,19 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
     }
 
     Settlement {
-        amount,
+        amount: with_scale(amount, digits),
         from_invoice: invoice.total.is_some(),
-        gap,
+        gap: with_scale(gap, digits),
         usage,
         lines,
         shared,
     }
+}
+
+/// An amount written with the currency's scale (20.00, not 20).
+fn with_scale(mut amount: Decimal, digits: u32) -> Decimal {
+    amount.rescale(digits);
+    amount
 }
 
 fn split(amount: Decimal, shares: &[Share<'_>], digits: u32) -> BTreeMap<String, Decimal> {
@@ -166,7 +172,7 @@ fn split_shared(
     proportional: &[Share<'_>],
     digits: u32,
 ) -> SharedAllocation {
-    let amount = round_money(line.amount.0, digits);
+    let amount = with_scale(round_money(line.amount.0, digits), digits);
     let by_department = match line.strategy {
         Strategy::Proportional => split(amount, proportional, digits),
         Strategy::Even => split(amount, &even_shares(folded, departments), digits),

@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Check(inputs)) => check(&inputs),
         Some(Command::Init { path }) => init(&path),
         Some(Command::Sample(args)) => write_sample(&args),
+        Some(Command::Verify { archive, sources }) => verify(&archive, &sources),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -93,7 +94,7 @@ pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
     .map_err(Failure::input)?;
     let currency = &settings.config.organization.currency;
     let ledger = match &inputs.ledger {
-        Some(path) => Some(Ledger::from_file(path, currency).map_err(Failure::input)?),
+        Some(path) => Some(crate::archive::read_ledger(path, currency).map_err(Failure::input)?),
         None if use_sample => Some(
             Ledger::from_bytes(sample::LEDGER_NAME, sample::LEDGER, currency)
                 .map_err(Failure::input)?,
@@ -180,6 +181,22 @@ fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
         args.out.display()
     );
     Ok(exit::NORMAL)
+}
+
+fn verify(archive: &Path, sources: &[std::path::PathBuf]) -> Result<u8, Failure> {
+    let verification = crate::archive::verify::verify(archive, sources).map_err(Failure::input)?;
+    let mut out = verification.findings.join("\n");
+    out.push_str(if verification.intact {
+        "\nintact\n"
+    } else {
+        "\nCHANGED\n"
+    });
+    print(&out)?;
+    Ok(if verification.intact {
+        exit::NORMAL
+    } else {
+        exit::WARNING
+    })
 }
 
 fn write_rejects(path: &Path, dataset: &Dataset) -> Result<(), Failure> {

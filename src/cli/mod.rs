@@ -36,6 +36,14 @@ pub enum Command {
     },
     /// Generate a synthetic month (configuration, gateway log, prior ledger) into a folder.
     Sample(SampleArgs),
+    /// Check an archive: exit 0 when its body and the given sources are unchanged, 1 when
+    /// something changed (and say what), 3 when it cannot be read.
+    Verify {
+        /// The archive (JSON).
+        archive: PathBuf,
+        /// Source files to compare with the inputs the archive records.
+        sources: Vec<PathBuf>,
+    },
 }
 
 /// The inputs of a calculation; with none, the bundled sample month is used.
@@ -44,7 +52,7 @@ pub struct Inputs {
     /// The configuration file (TOML).
     #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// The prior ledger (CSV): last month's settled amounts.
+    /// The prior ledger: a ledger CSV, or last month's archive (JSON).
     #[arg(long)]
     pub ledger: Option<PathBuf>,
     /// The day to judge the period from (YYYY-MM-DD); today by default.
