@@ -391,3 +391,18 @@ pub fn mark_lines(attribution: &mut Attribution) {
         line.mismatches.dedup();
     }
 }
+
+/// The callers a department's calls came from this period, as shown (keys masked), sorted.
+pub fn callers_of(settings: &Settings, dataset: &Dataset, department: &str) -> Vec<String> {
+    let mapper = mapping::Mapper::new(&settings.config.mapping);
+    let mut callers: Vec<String> = dataset
+        .buckets
+        .callers
+        .iter()
+        .filter(|caller| mapper.department_of(caller).0 == department)
+        .map(|caller| caller.label())
+        .collect();
+    callers.sort();
+    callers.dedup();
+    callers
+}

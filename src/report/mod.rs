@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod policy;
 pub mod table;
 
 use rust_decimal::Decimal;
