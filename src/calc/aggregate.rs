@@ -75,7 +75,7 @@ pub struct Folded {
 }
 
 /// What each caller and model resolves to, computed once per id rather than per bucket.
-struct Resolved<'a> {
+pub struct Resolved<'a> {
     /// Department names; callers refer to them by index.
     names: Vec<String>,
     departments: Vec<u32>,
@@ -85,7 +85,8 @@ struct Resolved<'a> {
 }
 
 impl<'a> Resolved<'a> {
-    fn new(settings: &Settings, dataset: &Dataset, prices: &'a PriceTable) -> Resolved<'a> {
+    /// Resolves every caller and model of a dataset.
+    pub fn new(settings: &Settings, dataset: &Dataset, prices: &'a PriceTable) -> Resolved<'a> {
         let mapper = Mapper::new(&settings.config.mapping);
         let revoked: BTreeSet<&str> = settings
             .config
@@ -135,8 +136,14 @@ impl<'a> Resolved<'a> {
         }
     }
 
-    fn department(&self, caller: CallerId) -> &str {
+    /// The department of a caller.
+    pub fn department(&self, caller: CallerId) -> &str {
         &self.names[self.departments[caller as usize] as usize]
+    }
+
+    /// The configured model a source's model refers to, if priced.
+    pub fn model(&self, model: ModelId) -> Option<&'a Model> {
+        self.models[model as usize]
     }
 
     fn model_allowed(&self, department: &str, raw: &str, model: Option<&Model>) -> bool {
@@ -152,13 +159,14 @@ impl<'a> Resolved<'a> {
 
 /// The time weight of every local weekday and hour, as an index into the distinct weights,
 /// so that buckets can be grouped by weight without decimal arithmetic.
-struct WeightTable {
+pub struct WeightTable {
     weights: Vec<Decimal>,
     index: [[u8; 24]; 7],
 }
 
 impl WeightTable {
-    fn new(config: &TimeWeights) -> WeightTable {
+    /// Tabulates the configured weights.
+    pub fn new(config: &TimeWeights) -> WeightTable {
         let mut weights: Vec<Decimal> = Vec::new();
         let mut index = [[0u8; 24]; 7];
         for (day, row) in index.iter_mut().enumerate() {
@@ -176,6 +184,12 @@ impl WeightTable {
             }
         }
         WeightTable { weights, index }
+    }
+
+    /// The weight of a local hour.
+    pub fn of(&self, hour: super::bucket::LocalHour) -> Decimal {
+        let weekday = hour.weekday().num_days_from_monday() as usize;
+        self.weights[self.index[weekday][hour.hour() as usize] as usize]
     }
 }
 
