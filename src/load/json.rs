@@ -227,7 +227,7 @@ impl<'a> Object<'a> {
             let text: String = serde_json::from_str(value)
                 .map_err(|e| format!("field '{key}': not a JSON string: {e}"))?;
             Ok((!text.trim().is_empty()).then(|| text.trim().to_string()))
-        } else if value.starts_with(['{', '[']) || value == "true" || value == "false" {
+        } else if value.starts_with(['{', '[']) {
             Err(format!("field '{key}': expected text, found {value}"))
         } else {
             Ok(Some(value.to_string()))
