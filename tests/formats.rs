@@ -489,6 +489,7 @@ note = "ECB reference rate of 2026-11-30"
         .unwrap();
     assert_eq!(credit.amount, d("-0.50"));
     assert_eq!(a.exchange_rates[0].currency, "EUR");
+    assert_eq!(a.exchange_rates[0].rows, 1);
     // EffectiveCost is kept beside BilledCost: 2.25 + 0.90.
     assert_eq!(dataset.sources[0].effective_usage, Some(d("3.15")));
 }

@@ -341,9 +341,8 @@ impl Dataset {
         let converted = self.to_settlement_currency(line.amount, &line.currency.clone());
         match converted {
             Ok(amount) => {
-                if let Some(effective) = line.effective {
-                    line.effective = self.to_settlement_currency(effective, &line.currency).ok();
-                }
+                let rate = self.rate_of(&line.currency).unwrap_or(Decimal::ONE);
+                line.effective = line.effective.map(|effective| effective * rate);
                 line.amount = amount;
                 line.currency = self.window.currency.clone();
             }

@@ -106,7 +106,7 @@ fn header(out: &mut String, a: &Attribution) {
     if let Some(billed) = a.billed_usage {
         let _ = writeln!(
             out,
-            "Usage billed by the sources {} {} (taken as the invoice's usage)",
+            "Usage billed by the sources {} {}",
             money(billed),
             a.currency
         );
