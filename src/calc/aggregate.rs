@@ -15,10 +15,10 @@ use rust_decimal::Decimal;
 use super::attribution::{Conservation, IllegalCalls, PriceUsed, Unpriced};
 use super::bucket::{BucketSums, CallerId, ModelId};
 use super::mapping::{Mapper, Pattern};
-use super::pricing::{PriceTable, list_cost};
+use super::pricing::{PriceTable, Priced, list_cost};
 use super::weight::time_weight;
 use crate::config::{Model, Settings, TimeWeights, UNATTRIBUTED};
-use crate::load::{Dataset, Tokens};
+use crate::load::{Dataset, InvoiceKind, Tokens};
 
 /// Sums of one line item or one department while folding.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +72,24 @@ pub struct Folded {
     pub illegal: BTreeMap<(String, String, String, String), u64>,
     /// Conservation per source.
     pub conservation: Vec<Conservation>,
+    /// Invoice lines read from the sources, other than usage costs, summed by name and
+    /// department.
+    pub charges: Vec<Charge>,
+    /// What the sources bill for usage (cost reports, FOCUS), when any of them does.
+    pub billed_usage: Option<Decimal>,
+}
+
+/// Invoice lines of the sources that become one shared line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charge {
+    /// The shared line's name (`Tax: VAT`).
+    pub name: String,
+    /// What it is.
+    pub kind: InvoiceKind,
+    /// The sum of its rows, in the settlement currency.
+    pub amount: Decimal,
+    /// The department its caller maps to; `None` when it is shared.
+    pub department: Option<String>,
 }
 
 /// What each caller and model resolves to, computed once per id rather than per bucket.
@@ -212,11 +230,13 @@ pub fn fold(settings: &Settings, dataset: &Dataset, prices: &PriceTable) -> Fold
     let mut ordered: Vec<_> = groups.into_iter().collect();
     ordered.sort_by_key(|(key, _)| *key);
     for (key, sums) in &ordered {
-        price_group(&mut folded, &resolved, dataset, &weights, key, sums);
+        let priced = prices.lookup_at(&dataset.buckets.models[key.model as usize], key.day);
+        price_group(&mut folded, &resolved, dataset, &weights, key, sums, priced);
     }
 
     note_pairs(&mut folded, &resolved, dataset);
     folded.conservation = conservation(dataset, &resolved);
+    fold_invoice_lines(settings, dataset, &mut folded);
     folded
 }
 
@@ -241,7 +261,8 @@ fn group_buckets(
     groups
 }
 
-/// Prices and weights one group and adds it to its line, department and day.
+/// Prices and weights one group at the price in force on its day, and adds it to its line,
+/// department and day.
 fn price_group(
     folded: &mut Folded,
     resolved: &Resolved<'_>,
@@ -249,14 +270,15 @@ fn price_group(
     weights: &WeightTable,
     key: &GroupKey,
     sums: &BucketSums,
+    priced: Option<Priced<'_>>,
 ) {
     let department = &resolved.names[key.department as usize];
     let raw_model = &dataset.buckets.models[key.model as usize];
-    let model = resolved.models[key.model as usize];
-    let label = model.map_or_else(|| raw_model.clone(), |m| m.name.clone());
+    let label =
+        resolved.models[key.model as usize].map_or_else(|| raw_model.clone(), |m| m.name.clone());
 
-    let cost = model.map_or(Decimal::ZERO, |m| list_cost(&sums.tokens, m));
-    let complexity = model.map_or(Decimal::ONE, |m| m.complexity.0);
+    let cost = priced.map_or(Decimal::ZERO, |p| list_cost(&sums.tokens, p.model));
+    let complexity = priced.map_or(Decimal::ONE, |p| p.model.complexity.0);
     let converted = cost * complexity * weights.weights[key.weight as usize];
 
     folded
@@ -281,23 +303,88 @@ fn price_group(
         .or_default()
         .entry(key.day)
         .or_default() += converted;
-    folded
-        .prices
-        .entry(label)
-        .or_insert_with(|| model.map(price_used));
-    if model.is_none() {
+    record_price(&mut folded.prices, &label, priced);
+    if priced.is_none() {
         note_unpriced(folded, raw_model, sums);
     }
 }
 
-fn price_used(model: &Model) -> PriceUsed {
+/// Maps the sources' invoice lines: each counts on the conservation line as attributed or
+/// unattributed, like a call; the lines other than usage costs are summed into charges.
+fn fold_invoice_lines(settings: &Settings, dataset: &Dataset, folded: &mut Folded) {
+    let mapper = Mapper::new(&settings.config.mapping);
+    let mut charges: BTreeMap<(String, Option<String>), Charge> = BTreeMap::new();
+    for line in &dataset.invoice_lines {
+        let (department, _) = mapper.department_of(&line.caller);
+        let mapped = (department != UNATTRIBUTED).then_some(department);
+        let conservation = &mut folded.conservation[line.source as usize];
+        if mapped.is_some() {
+            conservation.attributed += 1;
+        } else {
+            conservation.unattributed += 1;
+        }
+        if line.kind == InvoiceKind::Usage {
+            continue;
+        }
+        let name = line.name();
+        charges
+            .entry((name.clone(), mapped.clone()))
+            .or_insert_with(|| Charge {
+                name,
+                kind: line.kind,
+                amount: Decimal::ZERO,
+                department: mapped,
+            })
+            .amount += line.amount;
+    }
+    folded.charges = charges.into_values().collect();
+    folded.billed_usage = dataset
+        .sources
+        .iter()
+        .filter_map(|s| s.billed_usage)
+        .reduce(|a, b| a + b);
+}
+
+/// Records the price a line used. When a line's calls were priced at several dated
+/// versions, the rates shown are the latest version's and the source names every version.
+fn record_price(
+    prices: &mut BTreeMap<String, Option<PriceUsed>>,
+    label: &str,
+    priced: Option<Priced<'_>>,
+) {
+    let Some(priced) = priced else {
+        prices.entry(label.to_string()).or_insert(None);
+        return;
+    };
+    let version = match priced.model.effective_from {
+        Some(from) => format!("{} from {from}", priced.source),
+        None => priced.source.to_string(),
+    };
+    let entry = prices.entry(label.to_string()).or_insert(None);
+    match entry {
+        Some(used) if used.source.split("; ").any(|s| s == version) => {}
+        Some(used) => {
+            let sources = format!("{}; {version}", used.source);
+            if priced.model.effective_from > used.effective_from {
+                *used = price_used(priced.model, String::new());
+            }
+            used.source = sources;
+        }
+        None => *entry = Some(price_used(priced.model, version)),
+    }
+}
+
+fn price_used(model: &Model, source: String) -> PriceUsed {
+    let cache_write = model.cache_write.map_or(model.input.0, |p| p.0);
     PriceUsed {
         input: model.input.0,
         cached_input: model.cached_input.map_or(model.input.0, |p| p.0),
-        cache_write: model.cache_write.map_or(model.input.0, |p| p.0),
+        cache_write,
+        cache_write_1h: model.cache_write_1h.map_or(cache_write, |p| p.0),
         output: model.output.0,
         complexity: model.complexity.0,
-        source: "configuration".to_string(),
+        source,
+        effective_from: model.effective_from,
     }
 }
 

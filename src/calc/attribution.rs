@@ -176,12 +176,17 @@ pub struct PriceUsed {
     pub cached_input: Decimal,
     /// Per million cache-write tokens.
     pub cache_write: Decimal,
+    /// Per million one-hour cache-write tokens.
+    pub cache_write_1h: Decimal,
     /// Per million output tokens.
     pub output: Decimal,
     /// Complexity coefficient.
     pub complexity: Decimal,
-    /// Where the price came from.
+    /// Where the price came from, with its effective date when it has one; several
+    /// sources joined by `; ` when the line's calls were priced at several versions.
     pub source: String,
+    /// The first day of the rates shown, when they are dated.
+    pub effective_from: Option<NaiveDate>,
 }
 
 /// Kinds of mismatch.
@@ -328,6 +333,10 @@ pub struct Attribution {
     pub illegal: Vec<IllegalCalls>,
     /// Rejected rows.
     pub rejected_rows: u64,
+    /// Exchange rates applied to amounts in other currencies.
+    pub exchange_rates: Vec<crate::load::RateUsed>,
+    /// What the sources bill for usage (cost reports, FOCUS), when any does.
+    pub billed_usage: Option<Decimal>,
     /// The disclaimer.
     pub disclaimer: &'static str,
 }

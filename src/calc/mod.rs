@@ -40,7 +40,7 @@ pub fn calculate(
     ledger: Option<&Ledger>,
     today: NaiveDate,
 ) -> Attribution {
-    let prices = PriceTable::new(&settings.config.models);
+    let prices = PriceTable::for_settings(settings);
     let folded = fold(settings, dataset, &prices);
     let names = department_names(settings, &folded);
     let settlement = settle(settings, &folded, &names);
@@ -98,6 +98,8 @@ pub fn calculate(
         unpriced,
         illegal,
         rejected_rows: dataset.rejects.len() as u64,
+        exchange_rates: dataset.rates_used.values().cloned().collect(),
+        billed_usage: folded.billed_usage,
         disclaimer: DISCLAIMER,
     };
     mark_lines(&mut attribution);
@@ -354,12 +356,11 @@ fn mismatches(
     }
     found.extend(unpriced.iter().map(mismatch::unpriced));
     if settlement.from_invoice {
-        let shared: Decimal = settings
-            .config
-            .invoice
+        let shared: Decimal = settlement
             .shared
             .iter()
-            .map(|l| l.amount.0)
+            .filter(|l| l.name != settle::GAP_LINE)
+            .map(|l| l.amount)
             .sum();
         let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
         found.extend(mismatch::invoice_total(

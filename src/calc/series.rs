@@ -220,7 +220,7 @@ mod tests {
     fn daily_series_sum_to_the_department_figures() {
         let (settings, dataset) = sample_month();
         let attribution = calculate(&settings, &dataset, None, sample::TODAY);
-        let prices = PriceTable::new(&settings.config.models);
+        let prices = PriceTable::for_settings(&settings);
         let valuer = Valuer::new(&settings, &dataset, &prices);
         for department in &attribution.departments {
             let cost = department_series(
@@ -256,7 +256,7 @@ mod tests {
     fn a_window_over_the_month_holds_everything_and_its_shares_sum_to_one() {
         let (settings, dataset) = sample_month();
         let attribution = calculate(&settings, &dataset, None, sample::TODAY);
-        let prices = PriceTable::new(&settings.config.models);
+        let prices = PriceTable::for_settings(&settings);
         let valuer = Valuer::new(&settings, &dataset, &prices);
         let start = settings.month_start.and_hms_opt(0, 0, 0).unwrap();
         let end = (settings.month_end + chrono::Duration::days(1))

@@ -6,12 +6,19 @@
 //! same measure. The shared lines, and the gap between the invoice's usage and our list cost,
 //! are each split by their own strategy. Every split is exact (largest remainder), so the
 //! settled amounts always sum to the amount to settle.
+//!
+//! The sources can carry the invoice side too. When they bill usage (a cost report, a FOCUS
+//! bill) and no invoice total is configured, what they bill is the invoice's usage: the
+//! amount to settle is that plus the shared lines, and the gap to the list cost is split as
+//! usual. Their taxes, credits, purchases, adjustments and corrections are shared lines
+//! after the configured ones, split proportionally, or given whole to the department their
+//! caller maps to.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::aggregate::Folded;
+use super::aggregate::{Charge, Folded};
 use super::allocate::{Share, allocate, minor_unit_digits, round_money};
 use super::attribution::SharedAllocation;
 use crate::config::{Settings, SharedLine, Strategy};
@@ -57,18 +64,27 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
     let invoice = &settings.config.invoice;
     let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
     let usage_pool = round_money(list_cost, digits);
-    let shared_total: Decimal = invoice
+    let shared_lines: Vec<SharedLine> = invoice
         .shared
+        .iter()
+        .cloned()
+        .chain(folded.charges.iter().map(charge_line))
+        .collect();
+    let shared_total: Decimal = shared_lines
         .iter()
         .map(|l| round_money(l.amount.0, digits))
         .sum();
 
-    let (amount, gap) = match invoice.total {
-        Some(total) => {
+    let (amount, gap) = match (invoice.total, folded.billed_usage) {
+        (Some(total), _) => {
             let total = round_money(total.0, digits);
             (total, total - shared_total - usage_pool)
         }
-        None => (usage_pool + shared_total, Decimal::ZERO),
+        (None, Some(billed)) => {
+            let billed = round_money(billed, digits);
+            (billed + shared_total, billed - usage_pool)
+        }
+        (None, None) => (usage_pool + shared_total, Decimal::ZERO),
     };
 
     let converted = |d: &String| {
@@ -103,7 +119,7 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
             digits,
         ));
     }
-    for line in &invoice.shared {
+    for line in &shared_lines {
         shared.push(split_shared(
             line,
             folded,
@@ -115,7 +131,7 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
 
     Settlement {
         amount: with_scale(amount, digits),
-        from_invoice: invoice.total.is_some(),
+        from_invoice: invoice.total.is_some() || folded.billed_usage.is_some(),
         gap: with_scale(gap, digits),
         usage,
         lines,
@@ -127,6 +143,23 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
 fn with_scale(mut amount: Decimal, digits: u32) -> Decimal {
     amount.rescale(digits);
     amount
+}
+
+/// A source's charge as a shared line: proportional, or all to the department it maps to.
+fn charge_line(charge: &Charge) -> SharedLine {
+    let (strategy, shares) = match &charge.department {
+        Some(department) => (
+            Strategy::Fixed,
+            BTreeMap::from([(department.clone(), Decimal::ONE_HUNDRED.into())]),
+        ),
+        None => (Strategy::Proportional, BTreeMap::new()),
+    };
+    SharedLine {
+        name: charge.name.clone(),
+        amount: charge.amount.into(),
+        strategy,
+        shares,
+    }
 }
 
 fn split(amount: Decimal, shares: &[Share<'_>], digits: u32) -> BTreeMap<String, Decimal> {

@@ -10,7 +10,7 @@ use super::{Cli, Command, Inputs, ReportArgs, SampleArgs, exit};
 use crate::calc::{Attribution, Status, calculate};
 use crate::config::{STARTER, Settings};
 use crate::load::ledger::Ledger;
-use crate::load::{Dataset, Input, load_files, load_inputs};
+use crate::load::{Dataset, Input, load_files_as, load_inputs};
 use crate::report::{self, Format};
 use crate::sample;
 
@@ -74,7 +74,7 @@ pub struct Loaded {
 /// (with the sample's configuration and ledger unless others are named).
 pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
     let use_sample = inputs.sources.is_empty();
-    let settings = match &inputs.config {
+    let mut settings = match &inputs.config {
         Some(path) => Settings::from_file(path).map_err(Failure::input)?,
         None if use_sample => sample::settings().map_err(Failure::input)?,
         None => {
@@ -83,13 +83,17 @@ pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
             ));
         }
     };
+    if let Some(path) = &inputs.prices {
+        let list = crate::config::prices::from_file(path).map_err(Failure::input)?;
+        settings.price_lists.insert(0, list);
+    }
     let dataset = if use_sample {
         load_inputs(
             &settings,
             vec![Input::from_bytes(sample::LOGS_NAME, sample::LOGS)],
         )
     } else {
-        load_files(&settings, &inputs.sources)
+        load_files_as(&settings, &inputs.sources, inputs.input_format)
     }
     .map_err(Failure::input)?;
     let currency = &settings.config.organization.currency;

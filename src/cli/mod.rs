@@ -58,6 +58,15 @@ pub struct Inputs {
     /// The day to judge the period from (YYYY-MM-DD); today by default.
     #[arg(long, value_name = "DATE")]
     pub today: Option<chrono::NaiveDate>,
+    /// Read every source in this format instead of detecting it from the content:
+    /// generic-csv, litellm, openai-usage, openai-costs, openai-cost-csv, anthropic-usage,
+    /// anthropic-cost, focus or claude-code.
+    #[arg(long, value_name = "NAME")]
+    pub input_format: Option<crate::load::Format>,
+    /// A price list for models the configuration does not price: our TOML table or
+    /// LiteLLM's JSON price map (model_prices_and_context_window.json).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
     /// Usage exports to read.
     pub sources: Vec<PathBuf>,
 }

@@ -6,6 +6,7 @@
 //! the key path and what was expected.
 
 mod number;
+pub mod prices;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use number::{Dec, parse_decimal};
+pub use prices::PriceList;
 pub use validate::{ConfigError, Problem, UNATTRIBUTED};
 
 /// The commented starter configuration that `apportion init` writes.
@@ -54,6 +56,39 @@ pub struct Config {
     /// How source files are read, by file name pattern.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
+    /// Explicit rates for amounts in other currencies; without one such a row is rejected.
+    #[serde(default)]
+    pub exchange_rates: Vec<ExchangeRate>,
+    /// Which price lists back the configured models.
+    #[serde(default)]
+    pub prices: PriceOptions,
+}
+
+/// An explicit exchange rate into the settlement currency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRate {
+    /// ISO 4217 code of the other currency.
+    pub currency: String,
+    /// Units of the settlement currency that one unit of the other currency is worth.
+    pub rate: Dec,
+    /// Where the rate comes from (a central bank's fixing of a day), shown in reports.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Price lists used for models that `[[models]]` does not price.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriceOptions {
+    /// Whether the bundled default price table is used (after `[[models]]` and `--prices`).
+    pub bundled: bool,
+}
+
+impl Default for PriceOptions {
+    fn default() -> Self {
+        PriceOptions { bundled: true }
+    }
 }
 
 /// The organization whose bill is settled.
@@ -265,6 +300,15 @@ pub struct Model {
     /// Price per million tokens written to the cache; the input price when absent.
     #[serde(default)]
     pub cache_write: Option<Dec>,
+    /// Price per million tokens written to the cache with a one-hour lifetime; the
+    /// cache-write price when absent.
+    #[serde(default)]
+    pub cache_write_1h: Option<Dec>,
+    /// The first local day this price applies to; a model may be listed once per date, so
+    /// that a price change in the middle of a month reprices only the later calls. Without a
+    /// date the price applies from the beginning.
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
     /// Price per million output tokens (reasoning tokens included).
     pub output: Dec,
     /// Complexity coefficient, 1 for an ordinary model.
@@ -373,6 +417,10 @@ pub struct SourceSpec {
     /// The department of every call in the file whose caller no rule maps.
     #[serde(default)]
     pub default_department: Option<String>,
+    /// The format of these files, when detection from the content should not decide
+    /// (a name as `--input-format` takes it).
+    #[serde(default)]
+    pub format: Option<String>,
     /// Column names of the generic CSV format.
     #[serde(default)]
     pub columns: ColumnMap,
@@ -457,6 +505,9 @@ pub struct Settings {
     pub month_end: NaiveDate,
     /// The close date.
     pub close_date: NaiveDate,
+    /// Price lists consulted after `[[models]]`, in order: a `--prices` file, then the
+    /// bundled table.
+    pub price_lists: Vec<PriceList>,
 }
 
 impl Settings {

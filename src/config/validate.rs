@@ -112,15 +112,21 @@ pub fn validate(config: Config, origin: &Path) -> Result<Settings, ConfigError> 
     check_time_weights(&config, &mut problems);
     check_invoice(&config, &departments, &mut problems);
     check_sources(&config, &departments, &mut problems);
+    check_exchange_rates(&config, &mut problems);
 
     match (zone, dates, problems.0.is_empty()) {
         (Some(zone), Some((month_start, month_end, close_date)), true) => Ok(Settings {
-            config,
             origin: origin.to_path_buf(),
             zone,
             month_start,
             month_end,
             close_date,
+            price_lists: if config.prices.bundled {
+                vec![super::prices::bundled()]
+            } else {
+                Vec::new()
+            },
+            config,
         }),
         _ => Err(ConfigError::Invalid {
             path: origin.to_path_buf(),
@@ -320,7 +326,14 @@ fn check_models(config: &Config, problems: &mut Problems) {
             } else {
                 format!("{key}.aliases[{}]", j - 1)
             };
-            let lower = name.to_ascii_lowercase();
+            // A model may be listed again with another effective date: a price change.
+            let lower = format!(
+                "{}@{}",
+                name.to_ascii_lowercase(),
+                model
+                    .effective_from
+                    .map_or(String::new(), |d| d.to_string())
+            );
             if let Some(first) = seen.get(&lower) {
                 problems.add(
                     &at,
@@ -338,6 +351,9 @@ fn check_models(config: &Config, problems: &mut Problems) {
         }
         if let Some(price) = model.cache_write {
             problems.not_negative(format!("{key}.cache_write"), price.0);
+        }
+        if let Some(price) = model.cache_write_1h {
+            problems.not_negative(format!("{key}.cache_write_1h"), price.0);
         }
         if model.complexity.0 <= Decimal::ZERO {
             problems.add(
@@ -440,10 +456,60 @@ fn check_sources(config: &Config, departments: &HashSet<String>, problems: &mut 
                 problems,
             );
         }
+        if let Some(format) = &source.format {
+            if crate::load::Format::from_name(format).is_none() {
+                problems.add(
+                    format!("{key}.format"),
+                    format!(
+                        "'{format}' is not a known format (expected one of {})",
+                        crate::load::Format::names().join(", ")
+                    ),
+                );
+            }
+        }
         if source.columns.timestamp.trim().is_empty() {
             problems.add(
                 format!("{key}.columns.timestamp"),
                 "expected the name of the timestamp column",
+            );
+        }
+    }
+}
+
+fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase())
+}
+
+fn check_exchange_rates(config: &Config, problems: &mut Problems) {
+    let mut seen = HashSet::new();
+    for (i, rate) in config.exchange_rates.iter().enumerate() {
+        let key = format!("exchange_rates[{i}]");
+        if !is_currency_code(&rate.currency) {
+            problems.add(
+                format!("{key}.currency"),
+                format!(
+                    "expected a three-letter ISO 4217 code such as 'EUR', found '{}'",
+                    rate.currency
+                ),
+            );
+        } else if rate.currency == config.organization.currency {
+            problems.add(
+                format!("{key}.currency"),
+                format!(
+                    "'{}' is the settlement currency itself; remove this rate",
+                    rate.currency
+                ),
+            );
+        } else if !seen.insert(rate.currency.clone()) {
+            problems.add(
+                format!("{key}.currency"),
+                format!("a rate for '{}' is given twice", rate.currency),
+            );
+        }
+        if rate.rate.0 <= Decimal::ZERO {
+            problems.add(
+                format!("{key}.rate"),
+                format!("expected more than zero, found '{}'", rate.rate.0),
             );
         }
     }

@@ -4,12 +4,23 @@
 //! unattributed by the mapping) or rejected with its file, line and reason. [`Dataset`] keeps
 //! the counts per source so that the conservation line can be shown and tested.
 
+pub mod anthropic;
+pub mod claude_code;
+mod csv_rows;
+pub mod detect;
+pub mod focus;
 pub mod generic;
 pub mod hashing;
+mod invoice;
+mod json;
 pub mod ledger;
+pub mod litellm;
+pub mod openai;
+mod pages;
 mod record;
 pub mod timestamp;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,12 +29,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use globset::Glob;
+use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::calc::bucket::{Buckets, SourceId};
 use crate::config::{Settings, SourceSpec};
 
+pub use detect::Format;
+pub use invoice::{InvoiceKind, InvoiceLine, RateUsed};
 pub use record::{Caller, Tokens, UsageRecord, mask_key};
 
 /// A rejected row.
@@ -54,6 +68,13 @@ pub struct SourceSummary {
     pub accepted: u64,
     /// Rows rejected.
     pub rejected: u64,
+    /// Rows taken as lines of the invoice side (costs without tokens, taxes, credits).
+    pub invoice_rows: u64,
+    /// What the source bills for usage, when it is a bill or a cost report (FOCUS
+    /// `BilledCost` of usage rows, the amounts of a cost report), in the settlement currency.
+    pub billed_usage: Option<Decimal>,
+    /// FOCUS `EffectiveCost` of the usage rows (after discounts and commitments), when given.
+    pub effective_usage: Option<Decimal>,
 }
 
 /// A file that could not be read at all.
@@ -90,6 +111,8 @@ pub struct Window {
     pub last_day: NaiveDate,
     /// The settlement currency.
     pub currency: String,
+    /// Configured rates from other currencies into the settlement currency.
+    pub rates: BTreeMap<String, Decimal>,
 }
 
 /// How far a load has come, shared with another thread that shows it (the review's gauge).
@@ -155,6 +178,11 @@ pub struct Dataset {
     pub progress: Arc<Progress>,
     /// Records to keep while reading, when set.
     pub capture: Option<Capture>,
+    /// Lines of the invoice side read from the sources: costs without tokens, taxes,
+    /// credits, purchases, adjustments and corrections of earlier periods.
+    pub invoice_lines: Vec<InvoiceLine>,
+    /// Exchange rates that were applied, with how many rows used each.
+    pub rates_used: BTreeMap<String, RateUsed>,
     seen_requests: FxHashMap<u128, (SourceId, u64)>,
 }
 
@@ -167,6 +195,12 @@ impl Dataset {
                 first_day: settings.month_start,
                 last_day: settings.month_end,
                 currency: settings.config.organization.currency.clone(),
+                rates: settings
+                    .config
+                    .exchange_rates
+                    .iter()
+                    .map(|r| (r.currency.to_ascii_uppercase(), r.rate.0))
+                    .collect(),
             },
             sources: Vec::new(),
             buckets: Buckets::default(),
@@ -174,6 +208,8 @@ impl Dataset {
             last_timestamp: None,
             progress: Arc::new(Progress::default()),
             capture: None,
+            invoice_lines: Vec::new(),
+            rates_used: BTreeMap::new(),
             seen_requests: FxHashMap::default(),
         }
     }
@@ -199,8 +235,8 @@ impl Dataset {
     }
 
     /// Takes one record: checks the period, currency and duplicates, then folds it in.
-    pub fn accept(&mut self, source: SourceId, record: UsageRecord) {
-        if let Err(reason) = self.check(source, &record) {
+    pub fn accept(&mut self, source: SourceId, mut record: UsageRecord) {
+        if let Err(reason) = self.check(source, &mut record) {
             self.reject(source, record.line, reason);
             return;
         }
@@ -228,7 +264,7 @@ impl Dataset {
         });
     }
 
-    fn check(&mut self, source: SourceId, record: &UsageRecord) -> Result<(), String> {
+    fn check(&mut self, source: SourceId, record: &mut UsageRecord) -> Result<(), String> {
         let local_day = record
             .timestamp
             .with_timezone(&self.window.zone)
@@ -242,22 +278,119 @@ impl Dataset {
                 self.window.last_day
             ));
         }
-        if let (Some(currency), Some(_)) = (&record.currency, record.provider_cost) {
-            if !currency.eq_ignore_ascii_case(&self.window.currency) {
-                return Err(format!(
-                    "the cost is in '{currency}', not in the settlement currency '{}', and no \
-                     exchange rate is configured",
-                    self.window.currency
-                ));
-            }
-        }
+        self.convert_cost(record)?;
         if let Some(id) = &record.request_id {
             self.check_duplicate(source, record.line, id)?;
         }
         Ok(())
     }
 
-    fn check_duplicate(&mut self, source: SourceId, line: u64, id: &str) -> Result<(), String> {
+    /// Converts a record's own cost into the settlement currency at the configured rate.
+    fn convert_cost(&mut self, record: &mut UsageRecord) -> Result<(), String> {
+        let (Some(currency), Some(cost)) = (&record.currency, record.provider_cost) else {
+            return Ok(());
+        };
+        let amount = self.to_settlement_currency(cost, currency)?;
+        record.provider_cost = Some(amount);
+        record.currency = Some(self.window.currency.clone());
+        Ok(())
+    }
+
+    /// The rate from `currency` into the settlement currency: one for the settlement
+    /// currency itself, the configured rate for another, `None` without one.
+    pub fn rate_of(&self, currency: &str) -> Option<Decimal> {
+        let code = currency.trim().to_ascii_uppercase();
+        if code == self.window.currency {
+            Some(Decimal::ONE)
+        } else {
+            self.window.rates.get(&code).copied()
+        }
+    }
+
+    /// An amount in `currency` expressed in the settlement currency: unchanged in that
+    /// currency, multiplied by the configured rate in another, refused without a rate.
+    pub fn to_settlement_currency(
+        &mut self,
+        amount: Decimal,
+        currency: &str,
+    ) -> Result<Decimal, String> {
+        let code = currency.trim().to_ascii_uppercase();
+        if code == self.window.currency {
+            return Ok(amount);
+        }
+        let Some(&rate) = self.window.rates.get(&code) else {
+            return Err(format!(
+                "the amount is in '{currency}', not in the settlement currency '{}', and no \
+                 exchange rate is configured for it ([[exchange_rates]])",
+                self.window.currency
+            ));
+        };
+        let used = self.rates_used.entry(code.clone()).or_insert(RateUsed {
+            currency: code,
+            rate,
+            rows: 0,
+        });
+        used.rows += 1;
+        Ok(amount * rate)
+    }
+
+    /// Takes one line of the invoice side. Lines of another currency are converted or
+    /// rejected; lines dated outside the period are rejected unless they correct an earlier
+    /// period, which is what a correction is.
+    pub fn accept_invoice_line(&mut self, source: SourceId, mut line: InvoiceLine) {
+        let converted = self.to_settlement_currency(line.amount, &line.currency.clone());
+        match converted {
+            Ok(amount) => {
+                let rate = self.rate_of(&line.currency).unwrap_or(Decimal::ONE);
+                line.effective = line.effective.map(|effective| effective * rate);
+                line.amount = amount;
+                line.currency = self.window.currency.clone();
+            }
+            Err(reason) => return self.reject(source, line.line, reason),
+        }
+        if line.kind != InvoiceKind::Correction {
+            if let Some(at) = line.date {
+                let day = at.with_timezone(&self.window.zone).date_naive();
+                if day < self.window.first_day || day > self.window.last_day {
+                    return self.reject(
+                        source,
+                        line.line,
+                        format!(
+                            "the charge of {} is outside the period {} to {}",
+                            day, self.window.first_day, self.window.last_day
+                        ),
+                    );
+                }
+            }
+        }
+        if line.kind == InvoiceKind::Usage {
+            let summary = &mut self.sources[source as usize];
+            *summary.billed_usage.get_or_insert(Decimal::ZERO) += line.amount;
+        }
+        let summary = &mut self.sources[source as usize];
+        summary.rows_read += 1;
+        summary.invoice_rows += 1;
+        self.progress.rows.fetch_add(1, Ordering::Relaxed);
+        line.source = source;
+        self.invoice_lines.push(line);
+    }
+
+    /// Adds to what a source bills for usage rows it also read as records (FOCUS).
+    pub fn add_billed_usage(
+        &mut self,
+        source: SourceId,
+        billed: Decimal,
+        effective: Option<Decimal>,
+    ) {
+        let summary = &mut self.sources[source as usize];
+        *summary.billed_usage.get_or_insert(Decimal::ZERO) += billed;
+        if let Some(effective) = effective {
+            *summary.effective_usage.get_or_insert(Decimal::ZERO) += effective;
+        }
+    }
+
+    /// Rejects a row as a duplicate when its id was seen before, naming where.
+    pub fn check_duplicate(&mut self, source: SourceId, line: u64, id: &str) -> Result<(), String> {
         match self.seen_requests.get(&request_key(id)) {
             Some(&(first_source, first_line)) => Err(format!(
                 "duplicate of request '{id}' first seen at {}:{first_line}",
@@ -336,6 +469,7 @@ pub fn spec_for(settings: &Settings, name: &str) -> SourceSpec {
             pattern: "*".into(),
             time_zone: None,
             default_department: None,
+            format: None,
             columns: Default::default(),
         })
 }
@@ -348,22 +482,43 @@ pub fn load_inputs(settings: &Settings, inputs: Vec<Input<'_>>) -> Result<Datase
 /// Reads every input into a dataset prepared by the caller (with a shared [`Progress`] or a
 /// [`Capture`] set).
 pub fn read_into(
-    mut dataset: Dataset,
+    dataset: Dataset,
     settings: &Settings,
     inputs: Vec<Input<'_>>,
 ) -> Result<Dataset, LoadError> {
+    read_into_as(dataset, settings, inputs, None)
+}
+
+/// Reads every input, each in the format given, else its source's configured format, else
+/// the format its content shows.
+pub fn read_into_as(
+    mut dataset: Dataset,
+    settings: &Settings,
+    inputs: Vec<Input<'_>>,
+    format: Option<Format>,
+) -> Result<Dataset, LoadError> {
     for input in inputs {
         let spec = spec_for(settings, &input.name);
-        generic::read(&mut dataset, &spec, input)?;
+        let forced = format.or_else(|| spec.format.as_deref().and_then(Format::from_name));
+        detect::read(&mut dataset, &spec, input, forced)?;
     }
     Ok(dataset)
 }
 
 /// Reads files from disk into one dataset.
 pub fn load_files(settings: &Settings, paths: &[PathBuf]) -> Result<Dataset, LoadError> {
+    load_files_as(settings, paths, None)
+}
+
+/// Reads files from disk into one dataset, all in one format when `format` is given.
+pub fn load_files_as(
+    settings: &Settings,
+    paths: &[PathBuf],
+    format: Option<Format>,
+) -> Result<Dataset, LoadError> {
     let inputs = paths
         .iter()
         .map(|p| Input::open(p))
         .collect::<Result<Vec<_>, _>>()?;
-    load_inputs(settings, inputs)
+    read_into_as(Dataset::new(settings), settings, inputs, format)
 }

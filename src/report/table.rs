@@ -103,6 +103,24 @@ fn header(out: &mut String, a: &Attribution) {
             let _ = writeln!(out, "  {}: {}", line.source, line.line());
         }
     }
+    if let Some(billed) = a.billed_usage {
+        let _ = writeln!(
+            out,
+            "Usage billed by the sources {} {}",
+            money(billed),
+            a.currency
+        );
+    }
+    for rate in &a.exchange_rates {
+        let _ = writeln!(
+            out,
+            "Exchange rate 1 {} = {} {} ({} rows converted)",
+            rate.currency,
+            rate.rate.normalize(),
+            a.currency,
+            count(rate.rows)
+        );
+    }
     if a.rejected_rows > 0 {
         let _ = writeln!(
             out,

@@ -1,0 +1,227 @@
+//! What the CSV formats with fixed column names share (LiteLLM, FOCUS, OpenAI's cost
+//! export): the header is located by name, each row is handed over with its line, and a row
+//! that cannot be read is rejected with its line while the rest of the file is still read.
+
+use std::collections::HashMap;
+
+use csv::ByteRecord;
+use rust_decimal::Decimal;
+
+use super::generic::parse_tokens;
+use super::hashing::HashingReader;
+use super::{Dataset, Input, LoadError};
+use crate::calc::bucket::SourceId;
+use crate::config::parse_decimal;
+
+/// Header names compare without case, spaces, underscores, hyphens or byte-order marks.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The columns of a file, by normalized name.
+pub struct Header {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Header {
+    fn new(record: &ByteRecord) -> Header {
+        let names: Vec<String> = record
+            .iter()
+            .map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+        let index = names
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, n)| (normalize(n), i))
+            .collect();
+        Header { names, index }
+    }
+
+    /// Whether the file has the column.
+    pub fn has(&self, name: &str) -> bool {
+        self.index.contains_key(&normalize(name))
+    }
+}
+
+/// One data row.
+pub struct Row<'a> {
+    /// Line where the row starts.
+    pub line: u64,
+    /// Byte offset of the row.
+    pub offset: u64,
+    header: &'a Header,
+    record: &'a ByteRecord,
+}
+
+impl<'a> Row<'a> {
+    /// A field's text, `None` when the column is missing or the value empty.
+    pub fn text(&self, column: &str) -> Result<Option<&'a str>, String> {
+        let Some(&index) = self.header.index.get(&normalize(column)) else {
+            return Ok(None);
+        };
+        let bytes = self.record.get(index).unwrap_or_default();
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| {
+                format!(
+                    "column '{}' is not valid UTF-8 text",
+                    self.header.names[index]
+                )
+            })?
+            .trim();
+        Ok((!text.is_empty()).then_some(text))
+    }
+
+    /// A required field's text.
+    pub fn required(&self, column: &str) -> Result<&'a str, String> {
+        self.text(column)?
+            .ok_or_else(|| format!("column '{column}' is empty"))
+    }
+
+    /// A token count, `0` when empty.
+    pub fn tokens(&self, column: &str) -> Result<u64, String> {
+        match self.text(column)? {
+            None => Ok(0),
+            Some(value) => parse_tokens(value).map_err(|e| format!("column '{column}': {e}")),
+        }
+    }
+
+    /// An amount, `None` when empty.
+    pub fn money(&self, column: &str) -> Result<Option<Decimal>, String> {
+        match self.text(column)? {
+            None => Ok(None),
+            Some(value) => parse_decimal(value)
+                .map(Some)
+                .map_err(|_| format!("column '{column}': '{value}' is not a decimal amount")),
+        }
+    }
+}
+
+/// Reads a CSV input whose header must hold `required` columns, handing every data row to
+/// `take`. Returns the source's id.
+pub fn read(
+    dataset: &mut Dataset,
+    input: Input<'_>,
+    format: &str,
+    required: &[&str],
+    mut take: impl FnMut(&mut Dataset, SourceId, &Row<'_>),
+) -> Result<SourceId, LoadError> {
+    let name = input.name.clone();
+    let mut hashing = HashingReader::new(input.reader);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(&mut hashing);
+    let header = reader.byte_headers().map_err(|error| {
+        LoadError::new(&name, Some(1), format!("cannot read the header: {error}"))
+    })?;
+    let header = Header::new(header);
+    check_required(&header, required, format, &name)?;
+    let source = dataset.begin_source(&name, format);
+
+    let mut record = ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => take_row(dataset, source, &header, &record, &mut take),
+            Err(error) => take_error(dataset, source, &name, error)?,
+        }
+    }
+    drop(reader);
+    let (size, sha256) = hashing
+        .finish()
+        .map_err(|error| LoadError::new(&name, None, format!("cannot read: {error}")))?;
+    dataset.finish_source(source, size, sha256);
+    Ok(source)
+}
+
+fn check_required(
+    header: &Header,
+    required: &[&str],
+    format: &str,
+    name: &str,
+) -> Result<(), LoadError> {
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|c| !header.has(c))
+        .map(|c| format!("'{c}'"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(LoadError::new(
+        name,
+        Some(1),
+        format!(
+            "missing column{} {} of the {format} format; the header has {} columns",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            header.names.len()
+        ),
+    ))
+}
+
+fn take_row(
+    dataset: &mut Dataset,
+    source: SourceId,
+    header: &Header,
+    record: &ByteRecord,
+    take: &mut impl FnMut(&mut Dataset, SourceId, &Row<'_>),
+) {
+    let (line, offset) = record
+        .position()
+        .map(|p| (p.line(), p.byte()))
+        .unwrap_or((0, 0));
+    if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        dataset.reject(source, line, "empty row");
+        return;
+    }
+    if record.len() != header.names.len() {
+        let reason = format!(
+            "expected {} fields as in the header, found {}",
+            header.names.len(),
+            record.len()
+        );
+        dataset.reject(source, line, reason);
+        return;
+    }
+    let row = Row {
+        line,
+        offset,
+        header,
+        record,
+    };
+    take(dataset, source, &row);
+}
+
+/// A malformed row is rejected; a failure to read the file at all stops the load.
+fn take_error(
+    dataset: &mut Dataset,
+    source: SourceId,
+    name: &str,
+    error: csv::Error,
+) -> Result<(), LoadError> {
+    let line = error.position().map(|p| p.line());
+    match (error.kind(), line) {
+        (csv::ErrorKind::Io(io), _) => {
+            Err(LoadError::new(name, line, format!("cannot read: {io}")))
+        }
+        (_, Some(line)) => {
+            dataset.reject(source, line, format!("not a readable CSV row: {error}"));
+            Ok(())
+        }
+        (_, None) => Err(LoadError::new(
+            name,
+            None,
+            format!("not a readable CSV file: {error}"),
+        )),
+    }
+}
