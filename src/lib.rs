@@ -9,6 +9,7 @@
 //!   - [`calc`]: pricing, weights, allocation, statuses, projection, mismatches;
 //!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
 //!   - [`sample`]: the bundled sample month and its generator;
+//!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave;
 //! - front ends: the command line in `main.rs` ([`cli`]).
 
 #![forbid(unsafe_code)]
@@ -19,5 +20,6 @@ pub mod cli;
 pub mod config;
 pub mod load;
 pub mod report;
+pub mod review;
 pub mod sample;
 pub mod write;
