@@ -10,7 +10,8 @@
 //!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
 //!   - [`sample`]: the bundled sample month and its generator;
 //!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave;
-//! - front ends: the command line in `main.rs` ([`cli`]).
+//! - front ends: the review in the terminal ([`tui`]) and the command line in `main.rs`
+//!   ([`cli`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,4 +23,5 @@ pub mod load;
 pub mod report;
 pub mod review;
 pub mod sample;
+pub mod tui;
 pub mod write;

@@ -25,7 +25,7 @@ pub use diff::{LineMove, Recalculation};
 pub use inputs::Sources;
 pub use session::{RejectRef, Session};
 pub use store::Store;
-pub use workspace::{Review, SourceRow};
+pub use workspace::{ROW_LIMIT, Review, RowQuery, SourceRow};
 
 /// What can go wrong while reviewing.
 #[derive(Debug, thiserror::Error)]
