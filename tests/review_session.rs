@@ -203,3 +203,39 @@ fn acknowledged_rejects_are_kept() {
     drop(review);
     assert!(open(dir.path()).session.is_acknowledged(&reject));
 }
+
+#[test]
+fn reloading_changed_sources_recalculates_and_resets_what_moved() {
+    let month = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    apportion::sample::generate::write_month(month.path(), 2_000, 7).unwrap();
+    let logs = month.path().join(apportion::sample::LOGS_NAME);
+    let sources = Sources {
+        config: Some(month.path().join(apportion::sample::CONFIG_NAME)),
+        ledger: None,
+        files: vec![logs.clone()],
+        today: Some(apportion::sample::TODAY),
+    };
+    let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
+    let mut review = Review::open(sources.clone(), loaded, data.path(), "ana", at(0)).unwrap();
+    for line in review.attribution.lines.clone() {
+        review.approve(&LineKey::of(&line), at(1)).unwrap();
+    }
+
+    // Drop the last fifth of the log, as if the export had been redone.
+    let text = std::fs::read_to_string(&logs).unwrap();
+    let kept: Vec<&str> = text.lines().take(1_600).collect();
+    std::fs::write(&logs, kept.join("\n") + "\n").unwrap();
+
+    let recalculation = review.reload(at(2)).unwrap().expect("the sources changed");
+    assert!(recalculation.cause.contains("gateway-2026-11.csv"));
+    assert!(!recalculation.moved.is_empty());
+    let moved = &recalculation.moved[0].key;
+    assert_eq!(review.session.decision(moved), Decision::Pending);
+    drop(review);
+
+    // Reopened on the same changed file: nothing more moves.
+    let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
+    let review = Review::open(sources, loaded, data.path(), "ana", at(3)).unwrap();
+    assert_eq!(review.session.recalculations.len(), 1);
+}
