@@ -10,7 +10,9 @@
 //!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
 //!   - [`archive`]: the approved, tamper-evident archive, read back as next month's ledger;
 //!   - [`sample`]: the bundled sample month and its generator;
-//! - front ends: the command line in `main.rs` ([`cli`]).
+//!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave;
+//! - front ends: the review in the terminal ([`tui`]) and the command line in `main.rs`
+//!   ([`cli`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,5 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod load;
 pub mod report;
+pub mod review;
 pub mod sample;
+pub mod tui;
 pub mod write;

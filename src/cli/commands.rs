@@ -1,6 +1,6 @@
 //! The headless commands over the core.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -40,11 +40,13 @@ impl Failure {
 /// Runs a parsed command line; errors are printed to stderr with their exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        None if std::io::stdout().is_terminal() => review(&Inputs::default()),
         None => report(&ReportArgs {
             inputs: Inputs::default(),
             format: Format::Table,
             rejects: None,
         }),
+        Some(Command::Review(inputs)) => review(&inputs),
         Some(Command::Report(args)) => report(&args),
         Some(Command::Check(inputs)) => check(&inputs),
         Some(Command::Init { path }) => init(&path),
@@ -145,6 +147,17 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
         write_rejects(path, &loaded.dataset)?;
     }
     print(&report::render(&attribution, args.format))?;
+    Ok(exit::NORMAL)
+}
+
+fn review(inputs: &Inputs) -> Result<u8, Failure> {
+    let sources = crate::review::Sources {
+        config: inputs.config.clone(),
+        ledger: inputs.ledger.clone(),
+        files: inputs.sources.clone(),
+        today: inputs.today,
+    };
+    crate::tui::run(sources).map_err(Failure::input)?;
     Ok(exit::NORMAL)
 }
 

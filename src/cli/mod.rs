@@ -14,9 +14,17 @@ pub use commands::run;
 /// Turns a month of AI/LLM API usage exports into a traceable cost settlement across
 /// departments.
 #[derive(Debug, Parser)]
-#[command(name = "apportion", version, about, long_about = None)]
+#[command(
+    name = "apportion",
+    version,
+    about,
+    long_about = None,
+    after_help = "Without a command, apportion opens the review of the bundled sample month in the \
+                  terminal; when standard output is not a terminal (a pipe, a script), it prints \
+                  the sample month's report instead."
+)]
 pub struct Cli {
-    /// What to do; without a command, the bundled sample month is reported.
+    /// What to do; without a command, the review of the bundled sample month.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -24,6 +32,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the review of a month in the terminal (the bundled sample month without sources).
+    Review(Inputs),
     /// Print the attribution of a month (table, CSV, JSON or Markdown).
     Report(ReportArgs),
     /// Exit 0 when every department is normal, 1 on a warning, 2 on a fuse, 3+ on errors.

@@ -1,0 +1,107 @@
+//! Where sessions are saved: one JSON file per organization and month in the data directory.
+
+use std::path::{Path, PathBuf};
+
+use super::session::Session;
+use super::{Error, Result};
+
+/// The environment variable that overrides the data directory (tests point it at a
+/// temporary folder).
+pub const DATA_ENV: &str = "APPORTION_DATA";
+
+/// The data directory: `APPORTION_DATA` when set, else the platform's data directory for
+/// apportion (`~/.local/share/apportion` on Linux).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "apportion").map(|d| d.data_dir().to_path_buf())
+}
+
+/// The session file of one organization and month.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: PathBuf,
+}
+
+impl Store {
+    /// The file for an organization's month inside a data directory.
+    pub fn new(data_dir: &Path, organization: &str, month: &str) -> Store {
+        let name = format!("{}-{month}.json", slug(organization));
+        Store {
+            path: data_dir.join("sessions").join(name),
+        }
+    }
+
+    /// Where the session is saved.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved session, if there is one.
+    pub fn load(&self) -> Result<Option<Session>> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error(e)),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| self.error(e))
+    }
+
+    /// Saves atomically: the file on disk is always a whole session, the old or the new one.
+    pub fn save(&self, session: &Session) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| self.error(e))?;
+        }
+        let text = serde_json::to_vec_pretty(session).map_err(|e| self.error(e))?;
+        crate::write::atomic(&self.path, &text).map_err(|e| self.error(e))
+    }
+
+    fn error(&self, error: impl std::fmt::Display) -> Error {
+        Error::Session {
+            path: self.path.display().to_string(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A file-name-safe form of a name: lower-case letters and digits, other runs as `-`.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_matches('-');
+    if trimmed.is_empty() {
+        "organization".into()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_made_safe_for_files() {
+        assert_eq!(slug("Acme Corp. (EU)"), "acme-corp-eu");
+        assert_eq!(slug("///"), "organization");
+    }
+
+    #[test]
+    fn a_missing_session_is_none_and_a_saved_one_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "Acme", "2026-11");
+        assert!(store.load().unwrap().is_none());
+        let session = Session::new("Acme", "2026-11", "ana");
+        store.save(&session).unwrap();
+        assert_eq!(store.load().unwrap(), Some(session));
+    }
+}

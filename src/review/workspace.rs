@@ -1,0 +1,377 @@
+//! A month under review: its inputs, its attribution and the session, kept in step.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::change::Change;
+use super::decision::LineKey;
+use super::diff::{self, Recalculation};
+use super::inputs::Sources;
+use super::session::{Fingerprint, RejectRef, Session};
+use super::store::Store;
+use super::{Error, Result};
+use crate::calc::pricing::PriceTable;
+use crate::calc::{Attribution, calculate};
+use crate::config::Settings;
+use crate::load::ledger::Ledger;
+use crate::load::{Caller, Capture, Dataset, Progress, Tokens, read_into};
+
+/// A month under review.
+#[derive(Debug)]
+pub struct Review {
+    /// Where the inputs come from.
+    pub sources: Sources,
+    /// The configuration, with the session's changes applied.
+    pub settings: Settings,
+    /// What the sources held.
+    pub dataset: Dataset,
+    /// The prior ledger.
+    pub ledger: Option<Ledger>,
+    /// The day the month is judged from.
+    pub today: NaiveDate,
+    /// The current attribution.
+    pub attribution: Attribution,
+    /// The reviewer's work.
+    pub session: Session,
+    store: Store,
+}
+
+/// One row read back from a source file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    /// The source's name.
+    pub source: String,
+    /// The line in it.
+    pub line: u64,
+    /// When the call happened.
+    pub timestamp: DateTime<Utc>,
+    /// The model as the source names it.
+    pub model: String,
+    /// Tokens by kind.
+    pub tokens: Tokens,
+    /// The provider's own cost.
+    pub provider_cost: Option<Decimal>,
+    /// Whether the call succeeded.
+    pub success: bool,
+}
+
+/// A request for the rows behind one caller and day of a line: everything needed to read
+/// them, so that it can run on another thread while the screen stays responsive.
+#[derive(Debug, Clone)]
+pub struct RowQuery {
+    sources: Sources,
+    settings: Settings,
+    caller: Caller,
+    day: NaiveDate,
+    model: String,
+}
+
+/// How many rows the detail view reads back at most.
+pub const ROW_LIMIT: usize = 500;
+
+impl RowQuery {
+    /// Reads the sources again and keeps the matching rows, in file order.
+    pub fn run(self) -> Result<Vec<SourceRow>> {
+        let mut dataset = Dataset::new(&self.settings);
+        dataset.capture = Some(Capture {
+            caller: Some(self.caller.clone()),
+            day: Some(self.day),
+            limit: usize::MAX,
+            ..Capture::default()
+        });
+        let dataset = read_into(dataset, &self.settings, self.sources.open()?)?;
+        let prices = PriceTable::new(&self.settings.config.models);
+        let records = dataset.capture.map(|c| c.records).unwrap_or_default();
+        Ok(records
+            .into_iter()
+            .filter(|(_, r)| prices.lookup(&r.model).map_or(&r.model, |m| &m.name) == &self.model)
+            .take(ROW_LIMIT)
+            .map(|(source, r)| SourceRow {
+                source: dataset.sources[source as usize].name.clone(),
+                line: r.line,
+                timestamp: r.timestamp,
+                model: r.model,
+                tokens: r.tokens,
+                provider_cost: r.provider_cost,
+                success: r.success,
+            })
+            .collect())
+    }
+}
+
+impl Review {
+    /// Reads the inputs, sharing the load's progress with whoever shows it.
+    pub fn load(
+        sources: Sources,
+        progress: Arc<Progress>,
+    ) -> Result<(Settings, Dataset, Option<Ledger>)> {
+        let settings = sources.settings()?;
+        let mut dataset = Dataset::new(&settings);
+        dataset.progress = progress;
+        let dataset = read_into(dataset, &settings, sources.open()?)?;
+        let ledger = sources.ledger(&settings.config.organization.currency)?;
+        Ok((settings, dataset, ledger))
+    }
+
+    /// Opens the review of a loaded month: resumes the saved session if there is one
+    /// (reapplying its changes, and sending back to pending the lines that moved if the
+    /// sources changed since), else starts one for `reviewer`.
+    pub fn open(
+        sources: Sources,
+        loaded: (Settings, Dataset, Option<Ledger>),
+        data_dir: &Path,
+        reviewer: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Review> {
+        let (mut settings, dataset, ledger) = loaded;
+        let organization = settings.config.organization.name.clone();
+        let month = settings.config.period.month.clone();
+        let store = Store::new(data_dir, &organization, &month);
+        let session = store
+            .load()?
+            .unwrap_or_else(|| Session::new(&organization, &month, reviewer));
+        for change in &session.changes {
+            change.apply(&mut settings.config);
+        }
+        let today = sources.today(&settings);
+        let attribution = calculate(&settings, &dataset, ledger.as_ref(), today);
+        let mut review = Review {
+            sources,
+            settings,
+            dataset,
+            ledger,
+            today,
+            attribution,
+            session,
+            store,
+        };
+        review.note_changed_sources(now);
+        review.session.sync(&review.attribution);
+        review.save()?;
+        Ok(review)
+    }
+
+    /// Where the session is saved.
+    pub fn session_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Approves a line.
+    pub fn approve(&mut self, key: &LineKey, now: DateTime<Utc>) -> Result<()> {
+        self.require_line(key)?;
+        self.session.approve(key, now);
+        self.save()
+    }
+
+    /// Adjusts a line by an amount, with a reason.
+    pub fn adjust(
+        &mut self,
+        key: &LineKey,
+        amount: Decimal,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.require_line(key)?;
+        require_text(reason, "an adjustment needs a reason")?;
+        self.session.adjust(key, amount, reason.trim(), now);
+        self.save()
+    }
+
+    /// Disputes a line with a note.
+    pub fn dispute(&mut self, key: &LineKey, note: &str, now: DateTime<Utc>) -> Result<()> {
+        self.require_line(key)?;
+        require_text(note, "a dispute needs a note saying why")?;
+        self.session.dispute(key, note.trim(), now);
+        self.save()
+    }
+
+    /// Adds a note to a line.
+    pub fn note(&mut self, key: &LineKey, text: &str, now: DateTime<Utc>) -> Result<()> {
+        self.require_line(key)?;
+        require_text(text, "the note is empty")?;
+        self.session.note(key, text.trim(), now);
+        self.save()
+    }
+
+    /// Undoes the last decision, note, adjustment or acknowledgement.
+    pub fn undo(&mut self, now: DateTime<Utc>) -> Result<Option<String>> {
+        let undone = self.session.undo(now);
+        self.save()?;
+        Ok(undone)
+    }
+
+    /// Acknowledges the rejected row at this index of the dataset's rejects.
+    pub fn acknowledge(&mut self, index: usize, now: DateTime<Utc>) -> Result<()> {
+        let reject = self
+            .reject_ref(index)
+            .ok_or_else(|| Error::Invalid("no such rejected row".into()))?;
+        self.session.acknowledge(reject, now);
+        self.save()
+    }
+
+    /// The session's name for the rejected row at this index.
+    pub fn reject_ref(&self, index: usize) -> Option<RejectRef> {
+        let reject = self.dataset.rejects.get(index)?;
+        Some(RejectRef {
+            source: self.dataset.source_name(reject.source).to_string(),
+            line: reject.line,
+        })
+    }
+
+    /// Sets the name decisions are recorded under from now on.
+    pub fn set_reviewer(&mut self, name: &str, now: DateTime<Utc>) -> Result<()> {
+        require_text(name, "the reviewer needs a name")?;
+        self.session.reviewer = name.trim().to_string();
+        self.session.updated_at = Some(now);
+        self.save()
+    }
+
+    /// Applies a change, recalculates from the buckets and records what moved.
+    pub fn recalculate(&mut self, change: Change, now: DateTime<Utc>) -> Result<Recalculation> {
+        self.check_change(&change)?;
+        let cause = change.describe(&self.settings.config);
+        change.apply(&mut self.settings.config);
+        self.session.changes.push(change);
+        self.refresh(&cause, now)
+    }
+
+    /// Reads the sources again; when any changed (by content hash), recalculates and records
+    /// what moved. `None` when nothing changed.
+    pub fn reload(&mut self, now: DateTime<Utc>) -> Result<Option<Recalculation>> {
+        let (_, dataset, _) = Review::load(self.sources.clone(), Arc::default())?;
+        let changed = changed_sources(&fingerprints(&self.dataset), &fingerprints(&dataset));
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        self.dataset = dataset;
+        self.refresh(
+            &format!("sources reloaded, changed: {}", changed.join(", ")),
+            now,
+        )
+        .map(Some)
+    }
+
+    /// The request that reads back the rows behind a caller's use of a line's model on a day.
+    pub fn rows_behind(&self, key: &LineKey, caller: &Caller, day: NaiveDate) -> RowQuery {
+        RowQuery {
+            sources: self.sources.clone(),
+            settings: self.settings.clone(),
+            caller: caller.clone(),
+            day,
+            model: key.model.clone(),
+        }
+    }
+
+    fn refresh(&mut self, cause: &str, now: DateTime<Utc>) -> Result<Recalculation> {
+        let before = diff::amounts(&self.attribution);
+        self.attribution = calculate(
+            &self.settings,
+            &self.dataset,
+            self.ledger.as_ref(),
+            self.today,
+        );
+        let moved = diff::moved(&before, &diff::amounts(&self.attribution));
+        self.session.record(cause, moved, now);
+        self.session.sources = fingerprints(&self.dataset);
+        self.session.sync(&self.attribution);
+        self.save()?;
+        self.session
+            .recalculations
+            .last()
+            .cloned()
+            .ok_or_else(|| Error::Invalid("the recalculation was not recorded".into()))
+    }
+
+    /// On reopening: when the sources are not the ones the session last saw, the lines that
+    /// moved since go back to pending.
+    fn note_changed_sources(&mut self, now: DateTime<Utc>) {
+        let fresh = fingerprints(&self.dataset);
+        let changed = changed_sources(&self.session.sources, &fresh);
+        if !self.session.sources.is_empty() && !changed.is_empty() {
+            let moved = diff::moved(&self.session.amounts, &diff::amounts(&self.attribution));
+            let cause = format!(
+                "sources changed since the session was saved: {}",
+                changed.join(", ")
+            );
+            self.session.record(&cause, moved, now);
+        }
+        self.session.sources = fresh;
+    }
+
+    fn check_change(&self, change: &Change) -> Result<()> {
+        let known_model = |m: &str| self.settings.config.models.iter().any(|x| x.name == m);
+        match change {
+            Change::AssignCaller { department, .. }
+                if self.settings.department(department).is_none() =>
+            {
+                Err(Error::Invalid(format!(
+                    "'{department}' is not a configured department"
+                )))
+            }
+            Change::Complexity { model, .. } | Change::Price { model, .. }
+                if !known_model(model) =>
+            {
+                Err(Error::Invalid(format!(
+                    "'{model}' is not a configured model"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn require_line(&self, key: &LineKey) -> Result<()> {
+        let exists = self
+            .attribution
+            .lines
+            .iter()
+            .any(|l| l.department == key.department && l.model == key.model);
+        if exists {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!("there is no line {key}")))
+        }
+    }
+
+    fn save(&self) -> Result<()> {
+        self.store.save(&self.session)
+    }
+}
+
+fn require_text(text: &str, message: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        Err(Error::Invalid(message.into()))
+    } else {
+        Ok(())
+    }
+}
+
+fn fingerprints(dataset: &Dataset) -> Vec<Fingerprint> {
+    dataset
+        .sources
+        .iter()
+        .map(|s| Fingerprint {
+            name: s.name.clone(),
+            size: s.size,
+            sha256: s.sha256.clone(),
+        })
+        .collect()
+}
+
+/// Names of the sources that differ (new, gone or with another hash).
+fn changed_sources(before: &[Fingerprint], after: &[Fingerprint]) -> Vec<String> {
+    let mut names: Vec<String> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .chain(
+            before
+                .iter()
+                .filter(|f| !after.iter().any(|a| a.name == f.name)),
+        )
+        .map(|f| f.name.clone())
+        .collect();
+    names.dedup();
+    names
+}

@@ -1,0 +1,78 @@
+//! What the user can ask for, named by intent rather than by key.
+
+/// One thing to do; keys, mouse events and the loader all become actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the program.
+    Quit,
+    /// Close the current screen or dialog and go back to where it was opened.
+    Back,
+    /// Show the keys of the current screen.
+    ShowHelp,
+    /// Go to the overview.
+    ShowOverview,
+    /// Go to the review queue.
+    ShowQueue,
+    /// Go to the departments.
+    ShowDepartments,
+    /// Go to the rejected rows.
+    ShowRejects,
+    /// Go to the recalculation history.
+    ShowRecalculations,
+    /// Move the selection down one row.
+    Down,
+    /// Move the selection up one row.
+    Up,
+    /// Move the selection down one page.
+    PageDown,
+    /// Move the selection up one page.
+    PageUp,
+    /// Select the first row.
+    Top,
+    /// Select the last row.
+    Bottom,
+    /// Open what is selected (a line's detail).
+    Open,
+    /// Move the focus to the next panel.
+    NextPanel,
+    /// Approve the selected line.
+    Approve,
+    /// Adjust the selected line (asks an amount, then a reason).
+    Adjust,
+    /// Dispute the selected line (asks a note).
+    Dispute,
+    /// Add a note to the selected line.
+    Note,
+    /// Undo the last decision, note, adjustment or acknowledgement.
+    Undo,
+    /// Search the queue.
+    Search,
+    /// Show the next decision filter.
+    CycleFilter,
+    /// Sort the queue by the next key.
+    CycleSort,
+    /// Assign the selected unattributed caller to a department.
+    AssignCaller,
+    /// Change the complexity weight of the line's model.
+    ChangeComplexity,
+    /// Change the price of the line's model.
+    ChangePrice,
+    /// Read the sources again and recalculate when they changed.
+    Reload,
+    /// Acknowledge the selected rejected row.
+    Acknowledge,
+    /// Change the reviewer's name.
+    SetReviewer,
+    /// Read back the source rows of the selected caller and day.
+    ReadRows,
+    /// Type a character into the open dialog.
+    Type(char),
+    /// Erase the last character of the dialog.
+    Erase,
+    /// Confirm the dialog.
+    Submit,
+    /// Select the row at this screen line (a mouse click).
+    Click(u16),
+    /// Time passed: refresh what moves on its own (the loading gauge).
+    Tick,
+}

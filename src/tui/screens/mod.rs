@@ -1,0 +1,103 @@
+//! One module per screen; each draws from the state and never changes it.
+
+pub mod departments;
+pub mod detail;
+pub mod help;
+pub mod loading;
+pub mod overview;
+pub mod queue;
+pub mod recalculations;
+pub mod rejects;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::TableState;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::app::{App, Screen};
+use super::theme::Theme;
+use super::views::offset;
+use crate::calc::Status;
+
+/// Draws the current screen into the body.
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    match app.screen() {
+        Screen::Loading => loading::render(app, frame, area),
+        Screen::Failed => loading::render_failure(app, frame, area),
+        Screen::Overview => overview::render(app, frame, area),
+        Screen::Queue => queue::render(app, frame, area),
+        Screen::Detail => detail::render(app, frame, area),
+        Screen::Recalculations => recalculations::render(app, frame, area),
+        Screen::Departments => departments::render(app, frame, area),
+        Screen::Rejects => rejects::render(app, frame, area),
+        Screen::Help => help::render(app, frame, area),
+    }
+}
+
+/// A table state that shows `selected` within rows of `height`, placed the same way as
+/// mouse clicks expect.
+pub fn table_state(selected: usize, height: u16, focused: bool) -> TableState {
+    TableState::default()
+        .with_offset(offset(selected, usize::from(height)))
+        .with_selected(focused.then_some(selected))
+}
+
+/// An amount to the cent with thousands separators.
+pub fn money(amount: Decimal) -> String {
+    crate::report::money(amount)
+}
+
+/// An optional amount, `-` when absent.
+pub fn maybe_money(amount: Option<Decimal>) -> String {
+    amount.map_or_else(|| "-".to_string(), money)
+}
+
+/// A status light with its label, so that it reads without colour.
+pub fn light(theme: &Theme, status: Status) -> Span<'static> {
+    Span::styled(
+        format!("{} {}", theme.light(status), status.label()),
+        theme.status(status),
+    )
+}
+
+/// A text gauge: filled cells in the status colour, then the percentage.
+pub fn gauge(
+    theme: &Theme,
+    fraction: Option<Decimal>,
+    status: Status,
+    cells: usize,
+) -> Vec<Span<'static>> {
+    let Some(fraction) = fraction else {
+        return vec![Span::raw("no budget")];
+    };
+    let filled = (fraction.clamp(Decimal::ZERO, Decimal::ONE) * Decimal::from(cells)).round();
+    let filled = filled.to_usize().unwrap_or(0).min(cells);
+    let (full, empty) = if theme.ascii {
+        ("#", ".")
+    } else {
+        ("█", "░")
+    };
+    vec![
+        Span::styled(full.repeat(filled), theme.gauge(status)),
+        Span::styled(empty.repeat(cells - filled), theme.dim()),
+        Span::raw(format!("{:>8}", crate::report::pct(fraction))),
+    ]
+}
+
+/// Cuts text to `width` characters, marking the cut.
+pub fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The style of a header row.
+pub fn header_style(theme: &Theme) -> Style {
+    theme.header()
+}

@@ -1,0 +1,119 @@
+//! The month at a glance: period, totals, the conservation line and every department.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+
+use super::{cut, gauge, header_style, light, money};
+use crate::calc::{Attribution, DepartmentSummary};
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+/// Draws the overview.
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(review) = &app.review else {
+        return;
+    };
+    let a = &review.attribution;
+    let note_height = if area.width >= 100 { 1 } else { 2 };
+    let [summary, table, disclaimer] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Min(4),
+        Constraint::Length(note_height),
+    ])
+    .areas(area);
+    let (decided, total) = app.decided();
+    frame.render_widget(summary_lines(a, decided, total), summary);
+    render_departments(&app.theme, a, frame, table);
+    let text = format!(" Note: {}.", a.disclaimer);
+    let style = app.theme.dim().add_modifier(Modifier::ITALIC);
+    frame.render_widget(
+        Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true }),
+        disclaimer,
+    );
+}
+
+fn summary_lines(a: &Attribution, decided: usize, total: usize) -> Paragraph<'static> {
+    let p = &a.period;
+    let window = if p.in_review_window {
+        "inside the review window"
+    } else {
+        "outside the review window"
+    };
+    let source = if a.from_invoice {
+        "invoice"
+    } else {
+        "computed"
+    };
+    let data = p.data_through.map_or("no data".to_string(), |d| {
+        format!("data through {d} ({} days without)", p.days_without_data)
+    });
+    let lines = vec![
+        Line::from(format!(
+            "{} · {} · closes {} · {} days to close",
+            a.organization, p.month, p.close_date, p.days_to_close
+        )),
+        Line::from(format!(
+            "today {}, {window} (opens {})",
+            p.today, p.review_window_start
+        )),
+        Line::from(format!(
+            "to settle {} {} ({source}) · settled {} · list cost {}",
+            money(a.amount_to_settle),
+            a.currency,
+            money(a.settled),
+            money(a.list_cost)
+        )),
+        Line::from(a.conservation.line()),
+        Line::from(format!(
+            "{data} · {} rejected · {decided} of {total} lines decided",
+            a.rejected_rows
+        )),
+    ];
+    Paragraph::new(lines).wrap(Wrap { trim: true })
+}
+
+fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: Rect) {
+    let wide = area.width >= 120;
+    let header = Row::new([
+        "status",
+        "department",
+        "budget used",
+        "settled",
+        "share",
+        "at close",
+        "reason",
+    ])
+    .style(header_style(theme));
+    let rows = a.departments.iter().map(|d| department_row(theme, d, wide));
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(if wide { 18 } else { 12 }),
+        Constraint::Length(if wide { 20 } else { 13 }),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .block(Block::bordered().title(" Departments "));
+    frame.render_widget(table, area);
+}
+
+fn department_row(theme: &Theme, d: &DepartmentSummary, wide: bool) -> Row<'static> {
+    let cells = if wide { 12 } else { 5 };
+    let reason = d.reasons.first().map_or(String::new(), |r| r.text.clone());
+    Row::new(vec![
+        Line::from(light(theme, d.status)),
+        Line::from(cut(&d.name, if wide { 18 } else { 12 })),
+        Line::from(gauge(theme, d.budget_usage, d.status, cells)),
+        Line::from(money(d.settled)).right_aligned(),
+        Line::from(crate::report::pct(d.proportion)).right_aligned(),
+        Line::from(money(d.projection.at_close)).right_aligned(),
+        Line::from(Span::raw(reason)),
+    ])
+}

@@ -1,0 +1,137 @@
+//! The real binary in a pseudo-terminal on the sample month: a line approved before quitting
+//! is still approved after a restart.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+/// The binary running in a pseudo-terminal, its screen kept up to date by a reader thread.
+struct Session {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(data: &Path) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_apportion"));
+        command.env("APPORTION_DATA", data);
+        command.env("APPORTION_REVIEWER", "ana");
+        command.env("LANG", "C.UTF-8");
+        command.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(command).unwrap();
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let shared = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                shared.lock().unwrap().process(&buffer[..n]);
+            }
+        });
+        Session {
+            child,
+            writer,
+            screen,
+            _master: pty.master,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`, failing with the screen after a while.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the screen never showed '{text}':\n{}", self.contents());
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Quits with `q` and waits for the process to end.
+    fn quit(mut self) {
+        self.press("q");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status:?}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the program did not quit on q");
+    }
+}
+
+#[test]
+fn an_approval_survives_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+
+    let mut first = Session::start(data.path());
+    first.wait_for("0 of 36 lines decided");
+    first.press("2");
+    first.wait_for("Lines, riskiest first");
+    first.press("a");
+    first.wait_for("approved Legal / gpt-4.1");
+    first.quit();
+
+    let saved = std::fs::read_to_string(
+        data.path()
+            .join("sessions/northwind-analytics-2026-11.json"),
+    )
+    .unwrap();
+    assert!(saved.contains("\"approved\""));
+
+    let mut second = Session::start(data.path());
+    second.wait_for("1 of 36 lines decided");
+    second.press("2");
+    second.wait_for("approved by ana");
+    second.quit();
+    assert!(
+        data.path().join("apportion.log").exists(),
+        "logs go to the data directory"
+    );
+}
+
+#[test]
+fn quitting_while_loading_or_with_ctrl_c_ends_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut session = Session::start(data.path());
+    session.wait_for("apportion");
+    session.press("\x03");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while session.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "Ctrl-C did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The alternate screen was left: the shell's screen is back.
+    assert!(!session.screen.lock().unwrap().screen().alternate_screen());
+}

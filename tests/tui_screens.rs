@@ -1,0 +1,176 @@
+//! Snapshots of every screen of the review at 80×24 and 160×48, and the styles that carry
+//! meaning: the status lights.
+
+mod common;
+
+use apportion::review::Review;
+use apportion::tui::{Action, App, Theme};
+use common::{app, draw, drive, type_in};
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn snapshot(name: &str, app: &App) {
+    let terminal = draw(app);
+    let size = format!("{}x{}", app.size.width, app.size.height);
+    insta::assert_snapshot!(format!("{name}_{size}"), terminal.backend());
+}
+
+fn each_size(name: &str, prepare: impl Fn(&mut App)) {
+    for (width, height) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app(dir.path(), width, height, Theme::FULL);
+        prepare(&mut app);
+        snapshot(name, &app);
+    }
+}
+
+#[test]
+fn loading() {
+    for (width, height) in SIZES {
+        let mut app = App::new(
+            Default::default(),
+            Theme::FULL,
+            ratatui::layout::Rect::new(0, 0, width, height),
+        );
+        app.loading.rows = 12_345;
+        app.loading.rate = 61_000;
+        app.loading.current = "gateway-2026-11.csv".into();
+        snapshot("loading", &app);
+    }
+}
+
+#[test]
+fn failed() {
+    for (width, height) in SIZES {
+        let mut app = App::new(
+            Default::default(),
+            Theme::FULL,
+            ratatui::layout::Rect::new(0, 0, width, height),
+        );
+        app.loaded(Err("logs.csv:1: missing column 'timestamp'".into()));
+        snapshot("failed", &app);
+    }
+}
+
+#[test]
+fn overview() {
+    each_size("overview", |_| {});
+}
+
+#[test]
+fn queue_after_decisions() {
+    each_size("queue", |app| {
+        drive(app, &[Action::ShowQueue, Action::Approve, Action::Dispute]);
+        type_in(app, "the gateway double counts retries");
+        app.update(Action::Up);
+    });
+}
+
+#[test]
+fn adjust_dialog() {
+    each_size("adjust_dialog", |app| {
+        drive(app, &[Action::ShowQueue, Action::Adjust]);
+        type_in(app, "-1.25");
+        for c in "credit".chars() {
+            app.update(Action::Type(c));
+        }
+    });
+}
+
+#[test]
+fn detail_with_source_rows() {
+    each_size("detail", |app| {
+        drive(app, &[Action::ShowQueue, Action::Open, Action::NextPanel]);
+        let rows = read_rows(app);
+        app.rows_read(Ok(rows));
+    });
+}
+
+fn read_rows(app: &App) -> Vec<apportion::review::SourceRow> {
+    let review: &Review = app.review.as_ref().unwrap();
+    let detail = app.detail.as_ref().unwrap();
+    let part = &detail.breakdown.callers[detail.caller.selected];
+    let caller = &review.dataset.buckets.callers[part.caller as usize];
+    let day = part.days[detail.day.selected].0;
+    review.rows_behind(&detail.key, caller, day).run().unwrap()
+}
+
+#[test]
+fn recalculations_after_a_weight_change() {
+    each_size("recalculations", |app| {
+        drive(
+            app,
+            &[Action::ShowQueue, Action::Open, Action::ChangeComplexity],
+        );
+        for _ in 0..4 {
+            app.update(Action::Erase);
+        }
+        type_in(app, "2");
+    });
+}
+
+#[test]
+fn departments() {
+    each_size("departments", |app| {
+        drive(app, &[Action::ShowDepartments, Action::Down])
+    });
+}
+
+#[test]
+fn rejects() {
+    each_size("rejects", |app| {
+        drive(app, &[Action::ShowRejects, Action::Acknowledge])
+    });
+}
+
+#[test]
+fn help_of_the_queue() {
+    each_size("help", |app| {
+        drive(app, &[Action::ShowQueue, Action::ShowHelp])
+    });
+}
+
+/// The colour of the light on the row that names `department`.
+fn light_color(buffer: &Buffer, department: &str) -> Option<Color> {
+    let area = buffer.area;
+    (0..area.height).find_map(|y| {
+        let row: String = (0..area.width).map(|x| buffer[(x, y)].symbol()).collect();
+        if !row.contains(department) {
+            return None;
+        }
+        let x = row
+            .chars()
+            .position(|c| c == '●' || c == 'X' || c == '!' || c == 'o')?;
+        Some(buffer[(x as u16, y)].fg)
+    })
+}
+
+#[test]
+fn lights_are_coloured_by_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), 80, 24, Theme::FULL);
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    assert_eq!(light_color(buffer, "Research"), Some(Color::Green));
+    assert_eq!(light_color(buffer, "Marketing"), Some(Color::Yellow));
+    assert_eq!(light_color(buffer, "Legal"), Some(Color::Red));
+}
+
+#[test]
+fn no_color_and_ascii_keep_the_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let theme = Theme {
+        color: false,
+        ascii: true,
+    };
+    let app = app(dir.path(), 80, 24, theme);
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    assert_eq!(light_color(buffer, "Legal"), Some(Color::Reset));
+    let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("X fuse"));
+    assert!(text.contains("o normal"));
+    assert!(!text.contains('●'));
+}

@@ -1,0 +1,146 @@
+//! The review app driven by actions, asserting on its state without drawing.
+
+mod common;
+
+use apportion::review::{Decision, LineKey};
+use apportion::tui::{Action, App, Screen, Theme};
+use common::{app, drive, type_in};
+
+fn selected(app: &App) -> LineKey {
+    app.current_line().unwrap()
+}
+
+fn decision(app: &App, key: &LineKey) -> Decision {
+    app.review.as_ref().unwrap().session.decision(key)
+}
+
+#[test]
+fn approve_moves_on_and_undo_takes_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue]);
+    let first = selected(&app);
+    app.update(Action::Approve);
+    assert_eq!(decision(&app, &first), Decision::Approved);
+    assert_ne!(
+        selected(&app),
+        first,
+        "the selection moves to the next line"
+    );
+    assert_eq!(app.decided(), (1, 36));
+    app.update(Action::Undo);
+    assert_eq!(decision(&app, &first), Decision::Pending);
+}
+
+#[test]
+fn esc_from_the_detail_returns_to_the_same_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(
+        &mut app,
+        &[Action::ShowQueue, Action::Down, Action::Down, Action::Open],
+    );
+    assert_eq!(app.screen(), Screen::Detail);
+    let key = selected(&app);
+    drive(
+        &mut app,
+        &[Action::Down, Action::NextPanel, Action::Down, Action::Back],
+    );
+    assert_eq!(app.screen(), Screen::Queue);
+    assert_eq!(app.queue.cursor.selected, 2);
+    assert_eq!(selected(&app), key);
+}
+
+#[test]
+fn a_refused_adjustment_keeps_the_dialog_open_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Adjust]);
+    type_in(&mut app, "twelve");
+    let modal = app.modal.as_ref().unwrap();
+    assert!(modal.error.as_deref().unwrap().contains("not an amount"));
+    app.update(Action::Back);
+    assert!(app.modal.is_none());
+    assert_eq!(decision(&app, &selected(&app)), Decision::Pending);
+}
+
+#[test]
+fn adjust_asks_an_amount_then_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue]);
+    let key = selected(&app);
+    app.update(Action::Adjust);
+    type_in(&mut app, "-2.50");
+    type_in(&mut app, "outage credit");
+    assert!(app.modal.is_none());
+    let session = &app.review.as_ref().unwrap().session;
+    assert_eq!(session.decision(&key), Decision::Adjusted);
+    assert_eq!(session.adjustments[0].reason, "outage credit");
+}
+
+#[test]
+fn filter_search_and_sort_change_the_rows_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(
+        &mut app,
+        &[Action::ShowQueue, Action::Approve, Action::CycleFilter],
+    );
+    assert_eq!(app.queue.rows.len(), 35, "pending only");
+    app.update(Action::CycleFilter);
+    app.update(Action::CycleFilter);
+    assert_eq!(app.queue.rows.len(), 1, "decided only");
+    app.update(Action::CycleFilter);
+    app.update(Action::Search);
+    type_in(&mut app, "legal");
+    assert!(app.queue.rows.len() >= 2);
+    let review = app.review.as_ref().unwrap();
+    assert!(
+        app.queue
+            .rows
+            .iter()
+            .all(|&i| review.attribution.lines[i].department == "Legal")
+    );
+    app.update(Action::CycleSort);
+    assert_eq!(app.queue.sort.label(), "amount");
+}
+
+#[test]
+fn mapping_an_unattributed_caller_recalculates_and_shows_what_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Search]);
+    type_in(&mut app, "unattributed");
+    drive(&mut app, &[Action::Open, Action::AssignCaller]);
+    type_in(&mut app, "finance");
+    assert_eq!(app.screen(), Screen::Recalculations);
+    let review = app.review.as_ref().unwrap();
+    let last = review.session.recalculations.last().unwrap();
+    assert!(last.cause.contains("to Finance"));
+    assert!(last.moved.iter().any(|m| m.key.department == "Finance"));
+    app.update(Action::Back);
+    assert_eq!(app.screen(), Screen::Detail);
+}
+
+#[test]
+fn a_click_selects_the_row_under_the_mouse() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue]);
+    // Header line, gauge, status line, top border and table header come first.
+    app.update(Action::Click(5 + 3));
+    assert_eq!(app.queue.cursor.selected, 3);
+}
+
+#[test]
+fn help_returns_to_the_screen_it_was_opened_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::ShowHelp]);
+    assert_eq!(app.screen(), Screen::Help);
+    app.update(Action::Back);
+    assert_eq!(app.screen(), Screen::Queue);
+    app.update(Action::Quit);
+    assert!(!app.running);
+}
