@@ -243,9 +243,11 @@ fn department_summary(
         ));
     }
     if name == UNATTRIBUTED && totals.calls > 0 {
+        let shared = settings.config.invoice.unattributed.is_some();
         reasons.push(status::unattributed_reason(
             totals.calls,
             totals.callers.len(),
+            shared,
         ));
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.status));

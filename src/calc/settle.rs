@@ -21,10 +21,13 @@ use rust_decimal::Decimal;
 use super::aggregate::{Charge, Folded};
 use super::allocate::{Share, allocate, minor_unit_digits, round_money};
 use super::attribution::SharedAllocation;
-use crate::config::{Settings, SharedLine, Strategy};
+use crate::config::{Settings, SharedLine, Strategy, UNATTRIBUTED};
 
 /// The name of the line that carries the gap between invoice usage and list cost.
 pub const GAP_LINE: &str = "Invoice gap (invoice usage minus list cost)";
+
+/// The name of the line that carries unattributed usage when it is shared.
+pub const UNATTRIBUTED_LINE: &str = "Unattributed usage";
 
 /// The settlement of a month.
 #[derive(Debug, Clone, Default)]
@@ -93,29 +96,48 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
             .get(d)
             .map_or(Decimal::ZERO, |t| t.converted)
     };
-    let proportional: Vec<Share> = departments
-        .iter()
-        .map(|d| Share {
-            name: d,
-            weight: converted(d),
-        })
-        .collect();
-    let usage = split(usage_pool, &proportional, digits);
+    let weights = |names: &'_ [String]| -> Vec<(String, Decimal)> {
+        names.iter().map(|d| (d.clone(), converted(d))).collect()
+    };
+    let everyone = weights(departments);
+    let mut usage = split(usage_pool, &as_shares(&everyone), digits);
+
+    // Shared lines go to the recipients: every department, or all but UNATTRIBUTED when its
+    // usage is shared (it then settles nothing, and its usage is a shared line of its own).
+    let recipients: Vec<String> = match invoice.unattributed {
+        Some(_) => departments
+            .iter()
+            .filter(|d| *d != UNATTRIBUTED)
+            .cloned()
+            .collect(),
+        None => departments.to_vec(),
+    };
+    let proportional = weights(&recipients);
+    let mut shared = Vec::new();
+    if let Some(strategy) = invoice.unattributed {
+        let amount = usage
+            .insert(UNATTRIBUTED.to_string(), Decimal::ZERO)
+            .unwrap_or_default();
+        if !amount.is_zero() {
+            let line = plain_line(UNATTRIBUTED_LINE, amount, strategy);
+            shared.push(split_shared(
+                &line,
+                folded,
+                &recipients,
+                &as_shares(&proportional),
+                digits,
+            ));
+        }
+    }
     let lines = split_lines(folded, &usage, digits);
 
-    let mut shared = Vec::new();
     if !gap.is_zero() {
-        let gap_line = SharedLine {
-            name: GAP_LINE.into(),
-            amount: gap.into(),
-            strategy: invoice.gap_strategy,
-            shares: BTreeMap::new(),
-        };
+        let gap_line = plain_line(GAP_LINE, gap, invoice.gap_strategy);
         shared.push(split_shared(
             &gap_line,
             folded,
-            departments,
-            &proportional,
+            &recipients,
+            &as_shares(&proportional),
             digits,
         ));
     }
@@ -123,8 +145,8 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
         shared.push(split_shared(
             line,
             folded,
-            departments,
-            &proportional,
+            &recipients,
+            &as_shares(&proportional),
             digits,
         ));
     }
@@ -143,6 +165,25 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
 fn with_scale(mut amount: Decimal, digits: u32) -> Decimal {
     amount.rescale(digits);
     amount
+}
+
+fn as_shares(weights: &[(String, Decimal)]) -> Vec<Share<'_>> {
+    weights
+        .iter()
+        .map(|(name, weight)| Share {
+            name,
+            weight: *weight,
+        })
+        .collect()
+}
+
+fn plain_line(name: &str, amount: Decimal, strategy: Strategy) -> SharedLine {
+    SharedLine {
+        name: name.to_string(),
+        amount: amount.into(),
+        strategy,
+        shares: BTreeMap::new(),
+    }
 }
 
 /// A source's charge as a shared line: proportional, or all to the department it maps to.

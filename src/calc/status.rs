@@ -204,13 +204,18 @@ pub fn illegal_reasons(department: &str, illegal: &[IllegalCalls]) -> Vec<Reason
         .collect()
 }
 
-/// The reason unattributed usage carries.
-pub fn unattributed_reason(calls: u64, callers: usize) -> Reason {
-    reason(
-        Status::Warning,
-        "unattributed",
-        format!("{calls} calls from {callers} caller(s) are not mapped to a department"),
-    )
+/// The reason unattributed usage carries: a warning while it is left unattributed, a note
+/// once the configuration shares it among the departments.
+pub fn unattributed_reason(calls: u64, callers: usize, shared: bool) -> Reason {
+    let text = format!("{calls} calls from {callers} caller(s) are not mapped to a department");
+    match shared {
+        false => reason(Status::Warning, "unattributed", text),
+        true => reason(
+            Status::Normal,
+            "unattributed_shared",
+            format!("{text}; shared as a line"),
+        ),
+    }
 }
 
 /// The status of a list of reasons: the most severe.

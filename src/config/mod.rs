@@ -387,6 +387,11 @@ pub struct Invoice {
     /// Lines other than usage: platform fee, support, tax, credits.
     #[serde(default)]
     pub shared: Vec<SharedLine>,
+    /// How usage that no rule maps is settled: left on `UNATTRIBUTED` when absent, or
+    /// shared among the departments as a line of its own with this strategy (`proportional`
+    /// or `even`); the shared lines then leave `UNATTRIBUTED` out too.
+    #[serde(default)]
+    pub unattributed: Option<Strategy>,
 }
 
 /// A non-usage line of the invoice.

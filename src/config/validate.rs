@@ -398,6 +398,12 @@ fn check_invoice(config: &Config, departments: &HashSet<String>, problems: &mut 
             "expected 'proportional' or 'even' (the gap has no fixed shares)",
         );
     }
+    if invoice.unattributed == Some(Strategy::Fixed) {
+        problems.add(
+            "invoice.unattributed",
+            "expected 'proportional' or 'even' (unattributed usage has no fixed shares)",
+        );
+    }
     for (i, line) in invoice.shared.iter().enumerate() {
         let key = format!("invoice.shared[{i}]");
         match line.strategy {

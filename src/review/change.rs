@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{CallerField, Config, MappingRule};
+use crate::config::{CallerField, Config, MappingRule, Strategy};
 use crate::load::Caller;
 
 /// A change that leads to a recalculation.
@@ -39,6 +39,11 @@ pub enum Change {
         /// The new output price.
         #[serde(with = "rust_decimal::serde::str")]
         output: Decimal,
+    },
+    /// Share unattributed usage among the departments as a line of its own.
+    ShareUnattributed {
+        /// How it is split: proportional or even.
+        strategy: Strategy,
     },
 }
 
@@ -76,6 +81,7 @@ impl Change {
                     m.output = (*output).into();
                 }
             }
+            Change::ShareUnattributed { strategy } => config.invoice.unattributed = Some(*strategy),
         }
     }
 
@@ -104,6 +110,9 @@ impl Change {
                 "price of {model} (input/output per million) {} -> {input}/{output}",
                 model_of(model).map_or("?".into(), |m| format!("{}/{}", m.input.0, m.output.0))
             ),
+            Change::ShareUnattributed { strategy } => {
+                format!("unattributed usage shared among departments ({strategy:?})").to_lowercase()
+            }
         }
     }
 }
