@@ -1,6 +1,7 @@
 //! The command line: arguments, and one function per headless command.
 
 mod commands;
+mod export;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::report::Format;
 
 pub use commands::run;
+pub use export::ExportArgs;
 
 /// Turns a month of AI/LLM API usage exports into a traceable cost settlement across
 /// departments.
@@ -36,6 +38,8 @@ pub enum Command {
     },
     /// Generate a synthetic month (configuration, gateway log, prior ledger) into a folder.
     Sample(SampleArgs),
+    /// Write the settlement outputs: routing table, accounting journal, alerts.
+    Export(ExportArgs),
 }
 
 /// The inputs of a calculation; with none, the bundled sample month is used.
