@@ -7,13 +7,16 @@
 //!   - [`config`]: departments, mapping rules, prices, weights, thresholds, invoice, sources;
 //!   - [`load`]: reading exports into buckets, rejects with file and line, the prior ledger;
 //!   - [`calc`]: pricing, weights, allocation, statuses, projection, mismatches;
-//!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
+//!   - [`report`]: the attribution as a table, CSV, JSON or Markdown, the routing table
+//!     (CSV, workbook) and the accounting journal;
+//!   - [`alert`]: messages with a chart to the departments in warning or fuse;
 //!   - [`sample`]: the bundled sample month and its generator;
 //! - front ends: the command line in `main.rs` ([`cli`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod calc;
 pub mod cli;
 pub mod config;

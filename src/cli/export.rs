@@ -1,4 +1,5 @@
-//! `apportion export`: writes the settlement outputs the rest of the company uses.
+//! `apportion export`: writes the settlement outputs the rest of the company uses: the
+//! routing table, the accounting journal and the alerts.
 //!
 //! Each flag names one output and where it goes. The outputs are planned from the flags
 //! before the month is read, so that a wrong extension fails at once; then the month is
@@ -12,7 +13,9 @@ use clap::Args;
 use super::Inputs;
 use super::commands::{Failure, Loaded, attribution};
 use super::exit;
+use crate::alert;
 use crate::calc::Attribution;
+use crate::config::Settings;
 use crate::report::{checks, journal, routing, xlsx};
 
 /// Arguments of `export`.
@@ -28,6 +31,10 @@ pub struct ExportArgs {
     /// Write the settlement as a plain-text accounting journal (hledger, ledger).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Write an alert message (.eml with a chart) into this folder for every department in
+    /// warning or fuse; they are also sent when the configuration has an [alerts.smtp] server.
+    #[arg(long, value_name = "DIR")]
+    pub alerts: Option<PathBuf>,
 }
 
 /// The formats of the routing table.
@@ -42,6 +49,7 @@ enum TableFormat {
 enum Output {
     RoutingTable(PathBuf, TableFormat),
     Journal(PathBuf),
+    Alerts(PathBuf),
 }
 
 /// Turns the flags into the outputs to write, checking what can be checked before reading.
@@ -53,9 +61,12 @@ fn plan(args: &ExportArgs) -> Result<Vec<Output>, Failure> {
     if let Some(path) = &args.journal {
         outputs.push(Output::Journal(path.clone()));
     }
+    if let Some(dir) = &args.alerts {
+        outputs.push(Output::Alerts(dir.clone()));
+    }
     if outputs.is_empty() {
         return Err(Failure::input(
-            "nothing to export: name at least one output, e.g. --routing-table FILE.xlsx or --journal FILE",
+            "nothing to export: name at least one output: --routing-table FILE.csv|FILE.xlsx, --journal FILE or --alerts DIR",
         ));
     }
     Ok(outputs)
@@ -105,7 +116,40 @@ fn write(output: &Output, loaded: &Loaded, a: &Attribution) -> Result<String, Fa
             save(path, journal::render(settings, a).as_bytes())?;
             Ok(format!("wrote the journal to {}", path.display()))
         }
+        Output::Alerts(dir) => alerts(dir, settings, a),
     }
+}
+
+/// Writes the alerts into the outbox, then sends them when a server is configured.
+fn alerts(dir: &Path, settings: &Settings, a: &Attribution) -> Result<String, Failure> {
+    let outbox = alert::prepare(settings, a).map_err(Failure::input)?;
+    let written = alert::write_outbox(dir, &outbox).map_err(Failure::output)?;
+    let mut said = format!("wrote {} alert(s) into {}", written.len(), dir.display());
+    for alert in &outbox.alerts {
+        said.push_str(&format!(
+            "\n  {} ({})",
+            alert.file_name,
+            alert.status.label()
+        ));
+    }
+    for department in &outbox.unaddressed {
+        said.push_str(&format!(
+            "\n  no alert for {department}: it has no contact; set alerts.settlement_contact"
+        ));
+    }
+    if let Some(smtp) = settings
+        .config
+        .alerts
+        .as_ref()
+        .and_then(|c| c.smtp.as_ref())
+    {
+        let sent = alert::send(smtp, &outbox).map_err(Failure::output)?;
+        said.push_str(&format!(
+            "\nsent {sent} alert(s) through {}:{}",
+            smtp.host, smtp.port
+        ));
+    }
+    Ok(said)
 }
 
 fn save(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
