@@ -22,6 +22,14 @@ pub const SHEETS: [&str; 3] = ["Departments", "Line items", "Checklist"];
 /// Widest a column grows to fit its text, in pixels; longer text wraps.
 const MAX_COLUMN_PIXELS: u32 = 420;
 
+/// Width of a money column, in characters. Autofit measures the raw number (`542.11`), not
+/// the formatted cell (`542.11 USD`), which would then show as `####`.
+const MONEY_WIDTH: f64 = 16.0;
+
+/// Width of a percentage or ratio column, in characters (autofit measures all the digits of
+/// the underlying fraction).
+const FRACTION_WIDTH: f64 = 13.0;
+
 /// The cell formats of a workbook.
 struct Formats {
     header: Format,
@@ -105,9 +113,13 @@ fn finish(
     columns: usize,
     next_row: u32,
     a: &Attribution,
+    widths: &[(u16, f64)],
 ) -> Result<(), XlsxError> {
     sheet.autofilter(0, 0, next_row.saturating_sub(1).max(1), columns as u16 - 1)?;
     sheet.set_autofit_max_width(MAX_COLUMN_PIXELS).autofit();
+    for (column, width) in widths {
+        sheet.set_column_width(*column, *width)?;
+    }
     for (i, note) in routing::notes(a).iter().enumerate() {
         sheet.write_string_with_format(next_row + 1 + i as u32, 0, note, &formats.note)?;
     }
@@ -126,7 +138,13 @@ fn departments_sheet(
         department_row(sheet, formats, row, r)?;
         row += 1;
     }
-    finish(sheet, formats, routing::HEADER.len(), row, a)
+    let widths = [
+        (5, MONEY_WIDTH),
+        (6, MONEY_WIDTH),
+        (7, FRACTION_WIDTH),
+        (8, FRACTION_WIDTH),
+    ];
+    finish(sheet, formats, routing::HEADER.len(), row, a, &widths)
 }
 
 fn department_row(
@@ -210,7 +228,14 @@ fn line_items_sheet(
         row += 1;
     }
     row = shared_rows(sheet, formats, row, a)?;
-    finish(sheet, formats, LINE_HEADER.len(), row, a)
+    let widths = [
+        (7, MONEY_WIDTH),
+        (8, FRACTION_WIDTH),
+        (9, MONEY_WIDTH),
+        (10, MONEY_WIDTH),
+        (11, MONEY_WIDTH),
+    ];
+    finish(sheet, formats, LINE_HEADER.len(), row, a, &widths)
 }
 
 /// The shared lines as split, one row per department, so that the settled column of the
@@ -249,5 +274,5 @@ fn checklist_sheet(
         sheet.write_string_with_format(row, 2, &check.detail, &formats.text)?;
         row += 1;
     }
-    finish(sheet, formats, CHECK_HEADER.len(), row, a)
+    finish(sheet, formats, CHECK_HEADER.len(), row, a, &[])
 }
