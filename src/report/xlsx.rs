@@ -159,7 +159,7 @@ fn department_row(
     }
     sheet.write_number_with_format(row, 5, cell(r.budget), &formats.money)?;
     sheet.write_number_with_format(row, 6, cell(r.settled), &formats.money)?;
-    // Fractions are not money: they are converted for the cell like amounts.
+    // Fractions go into cells as floats too, formatted as percentages.
     sheet.write_number_with_format(row, 7, cell(r.proportion), &formats.percent)?;
     if let Some(usage) = r.budget_usage {
         sheet.write_number_with_format(row, 8, cell(usage), &formats.percent)?;
