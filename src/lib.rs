@@ -7,8 +7,10 @@
 //!   - [`config`]: departments, mapping rules, prices, weights, thresholds, invoice, sources;
 //!   - [`load`]: reading exports into buckets, rejects with file and line, the prior ledger;
 //!   - [`calc`]: pricing, weights, allocation, statuses, projection, mismatches;
-//!   - [`report`]: the attribution as a table, CSV, JSON or Markdown;
+//!   - [`report`]: the attribution as a table, CSV, JSON or Markdown, the routing table
+//!     (CSV, workbook), the accounting journal and the fuse policies;
 //!   - [`archive`]: the approved, tamper-evident archive, read back as next month's ledger;
+//!   - [`alert`]: messages with a chart to the departments in warning or fuse;
 //!   - [`sample`]: the bundled sample month and its generator;
 //!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave;
 //! - front ends: the review in the terminal ([`tui`]) and the command line in `main.rs`
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod archive;
 pub mod calc;
 pub mod cli;

@@ -22,14 +22,14 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn input(error: impl std::fmt::Display) -> Failure {
+    pub(super) fn input(error: impl std::fmt::Display) -> Failure {
         Failure {
             code: exit::INPUT_ERROR,
             message: error.to_string(),
         }
     }
 
-    fn output(error: impl std::fmt::Display) -> Failure {
+    pub(super) fn output(error: impl std::fmt::Display) -> Failure {
         Failure {
             code: exit::OUTPUT_ERROR,
             message: error.to_string(),
@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Init { path }) => init(&path),
         Some(Command::Sample(args)) => write_sample(&args),
         Some(Command::Verify { archive, sources }) => verify(&archive, &sources),
+        Some(Command::Export(args)) => super::export::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,6 +1,7 @@
 //! The command line: arguments, and one function per headless command.
 
 mod commands;
+mod export;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::report::Format;
 
 pub use commands::run;
+pub use export::ExportArgs;
 
 /// Turns a month of AI/LLM API usage exports into a traceable cost settlement across
 /// departments.
@@ -54,6 +56,8 @@ pub enum Command {
         /// Source files to compare with the inputs the archive records.
         sources: Vec<PathBuf>,
     },
+    /// Write the settlement outputs: routing table, accounting journal, alerts.
+    Export(ExportArgs),
 }
 
 /// The inputs of a calculation; with none, the bundled sample month is used.

@@ -62,6 +62,9 @@ pub struct Config {
     /// Which price lists back the configured models.
     #[serde(default)]
     pub prices: PriceOptions,
+    /// Who alert messages come from, and the mail server that sends them, if any.
+    #[serde(default)]
+    pub alerts: Option<Alerts>,
 }
 
 /// An explicit exchange rate into the settlement currency.
@@ -493,6 +496,66 @@ impl Default for ColumnMap {
             default_model: None,
         }
     }
+}
+
+/// Alert messages: their sender, who receives the alerts no department head can take, and
+/// optionally the mail server. Without a server, alerts are only written as files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// The sender (`Name <address>` or an address).
+    pub from: String,
+    /// The settlement owner's address: receives the alerts of departments without a contact,
+    /// such as unattributed usage.
+    #[serde(default)]
+    pub settlement_contact: Option<String>,
+    /// The mail server; absent, nothing is sent.
+    #[serde(default)]
+    pub smtp: Option<Smtp>,
+}
+
+/// The mail server alerts are sent through.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Host name or address.
+    pub host: String,
+    /// Port; 587 (submission with STARTTLS) when absent.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// How the connection is protected.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// The user to log in as; without it, no login.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The environment variable holding the password, so that no password sits in the file.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Seconds to wait for the server before giving up.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which must succeed.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or a test server.
+    None,
 }
 
 /// A configuration that was read and validated, with the values derived from it.

@@ -113,6 +113,7 @@ pub fn validate(config: Config, origin: &Path) -> Result<Settings, ConfigError> 
     check_invoice(&config, &departments, &mut problems);
     check_sources(&config, &departments, &mut problems);
     check_exchange_rates(&config, &mut problems);
+    check_alerts(&config, &mut problems);
 
     match (zone, dates, problems.0.is_empty()) {
         (Some(zone), Some((month_start, month_end, close_date)), true) => Ok(Settings {
@@ -518,5 +519,63 @@ fn check_exchange_rates(config: &Config, problems: &mut Problems) {
                 format!("expected more than zero, found '{}'", rate.rate.0),
             );
         }
+    }
+}
+
+/// Whether text is a mail address, alone or as `Name <address>`.
+pub fn is_mailbox(text: &str) -> bool {
+    text.parse::<lettre::message::Mailbox>().is_ok()
+}
+
+fn check_alerts(config: &Config, problems: &mut Problems) {
+    let Some(alerts) = &config.alerts else {
+        return;
+    };
+    let mut address = |key: String, text: &str| {
+        if !is_mailbox(text) {
+            problems.add(
+                key,
+                format!("expected a mail address such as 'finops@example.com', found '{text}'"),
+            );
+        }
+    };
+    address("alerts.from".into(), &alerts.from);
+    if let Some(contact) = &alerts.settlement_contact {
+        address("alerts.settlement_contact".into(), contact);
+    }
+    // Alerts go to the departments' contacts, so with alerts configured they must be addresses.
+    for (i, department) in config.departments.iter().enumerate() {
+        if !department.contact.trim().is_empty() {
+            address(format!("departments[{i}].contact"), &department.contact);
+        }
+    }
+    if let Some(smtp) = &alerts.smtp {
+        check_smtp(smtp, problems);
+    }
+}
+
+fn check_smtp(smtp: &super::Smtp, problems: &mut Problems) {
+    if smtp.host.trim().is_empty() {
+        problems.add("alerts.smtp.host", "expected the mail server's host name");
+    }
+    if smtp.port == 0 {
+        problems.add(
+            "alerts.smtp.port",
+            "expected a port from 1 to 65535, found 0",
+        );
+    }
+    if smtp.timeout_seconds == 0 {
+        problems.add("alerts.smtp.timeout_seconds", "expected at least 1 second");
+    }
+    match (&smtp.username, &smtp.password_env) {
+        (Some(_), None) => problems.add(
+            "alerts.smtp.password_env",
+            "a username needs the name of the environment variable that holds its password",
+        ),
+        (None, Some(_)) => problems.add(
+            "alerts.smtp.username",
+            "password_env is set but no username to log in with",
+        ),
+        _ => {}
     }
 }

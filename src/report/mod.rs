@@ -1,11 +1,18 @@
 //! The attribution as people and programs read it: a table for the terminal, CSV, JSON and
 //! Markdown. Every format carries the disclaimer and the conservation line.
+//!
+//! The settlement outputs for the rest of the company live here too: the routing table as
+//! CSV ([`routing`]) or workbook ([`xlsx`]), and the accounting journal ([`journal`]).
 
+pub mod checks;
 pub mod csv;
+pub mod journal;
 pub mod json;
 pub mod markdown;
 pub mod policy;
+pub mod routing;
 pub mod table;
+pub mod xlsx;
 
 use rust_decimal::Decimal;
 

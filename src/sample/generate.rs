@@ -803,8 +803,17 @@ fn config_text(budgets: &BTreeMap<String, Decimal>, invoice: Option<&Invoice>) -
             invoice.tax
         );
     }
+    text.push_str(CONFIG_ALERTS);
     text
 }
+
+const CONFIG_ALERTS: &str = r#"
+# Alerts are written as messages into the folder given to `apportion export --alerts`; add an
+# [alerts.smtp] table (host, port, security, username, password_env) to send them.
+[alerts]
+from = "apportion <apportion@northwind.example>"
+settlement_contact = "finops@northwind.example"
+"#;
 
 const CONFIG_HEAD: &str = r#"# Sample month of apportion: Northwind Analytics, November 2026.
 # Written by `apportion sample`; the figures are fictional.

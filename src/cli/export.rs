@@ -1,0 +1,158 @@
+//! `apportion export`: writes the settlement outputs the rest of the company uses: the
+//! routing table, the accounting journal and the alerts.
+//!
+//! Each flag names one output and where it goes. The outputs are planned from the flags
+//! before the month is read, so that a wrong extension fails at once; then the month is
+//! calculated once and every output is written from that same attribution. Another output is
+//! one more [`Output`] variant, one line in [`plan`] and one arm in [`write`].
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::Inputs;
+use super::commands::{Failure, Loaded, attribution};
+use super::exit;
+use crate::alert;
+use crate::calc::Attribution;
+use crate::config::Settings;
+use crate::report::{checks, journal, routing, xlsx};
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Write the settlement routing table, one row per department: `.csv` or `.xlsx`
+    /// (a workbook with the departments, the line items and the checklist).
+    #[arg(long, value_name = "FILE")]
+    pub routing_table: Option<PathBuf>,
+    /// Write the settlement as a plain-text accounting journal (hledger, ledger).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Write an alert message (.eml with a chart) into this folder for every department in
+    /// warning or fuse; they are also sent when the configuration has an [alerts.smtp] server.
+    #[arg(long, value_name = "DIR")]
+    pub alerts: Option<PathBuf>,
+}
+
+/// The formats of the routing table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TableFormat {
+    Csv,
+    Xlsx,
+}
+
+/// One output to write, with where it goes.
+#[derive(Debug)]
+enum Output {
+    RoutingTable(PathBuf, TableFormat),
+    Journal(PathBuf),
+    Alerts(PathBuf),
+}
+
+/// Turns the flags into the outputs to write, checking what can be checked before reading.
+fn plan(args: &ExportArgs) -> Result<Vec<Output>, Failure> {
+    let mut outputs = Vec::new();
+    if let Some(path) = &args.routing_table {
+        outputs.push(Output::RoutingTable(path.clone(), table_format(path)?));
+    }
+    if let Some(path) = &args.journal {
+        outputs.push(Output::Journal(path.clone()));
+    }
+    if let Some(dir) = &args.alerts {
+        outputs.push(Output::Alerts(dir.clone()));
+    }
+    if outputs.is_empty() {
+        return Err(Failure::input(
+            "nothing to export: name at least one output: --routing-table FILE.csv|FILE.xlsx, --journal FILE or --alerts DIR",
+        ));
+    }
+    Ok(outputs)
+}
+
+fn table_format(path: &Path) -> Result<TableFormat, Failure> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("csv") => Ok(TableFormat::Csv),
+        Some("xlsx") => Ok(TableFormat::Xlsx),
+        _ => Err(Failure::input(format!(
+            "--routing-table '{}': expected a file name ending in .csv or .xlsx",
+            path.display()
+        ))),
+    }
+}
+
+/// Runs `export`.
+pub fn run(args: &ExportArgs) -> Result<u8, Failure> {
+    let outputs = plan(args)?;
+    let (loaded, attribution) = attribution(&args.inputs)?;
+    for output in &outputs {
+        let done = write(output, &loaded, &attribution)?;
+        eprintln!("{done}");
+    }
+    Ok(exit::NORMAL)
+}
+
+/// Writes one output and says what was written.
+fn write(output: &Output, loaded: &Loaded, a: &Attribution) -> Result<String, Failure> {
+    let settings = &loaded.settings;
+    match output {
+        Output::RoutingTable(path, TableFormat::Csv) => {
+            save(path, routing::render_csv(settings, a).as_bytes())?;
+            Ok(format!("wrote the routing table to {}", path.display()))
+        }
+        Output::RoutingTable(path, TableFormat::Xlsx) => {
+            let checks = checks::attribution_checks(a);
+            let bytes = xlsx::render(settings, a, &checks).map_err(Failure::output)?;
+            save(path, &bytes)?;
+            Ok(format!("wrote the routing workbook to {}", path.display()))
+        }
+        Output::Journal(path) => {
+            save(path, journal::render(settings, a).as_bytes())?;
+            Ok(format!("wrote the journal to {}", path.display()))
+        }
+        Output::Alerts(dir) => alerts(dir, settings, a),
+    }
+}
+
+/// Writes the alerts into the outbox, then sends them when a server is configured.
+fn alerts(dir: &Path, settings: &Settings, a: &Attribution) -> Result<String, Failure> {
+    let outbox = alert::prepare(settings, a).map_err(Failure::input)?;
+    let written = alert::write_outbox(dir, &outbox).map_err(Failure::output)?;
+    let mut said = format!("wrote {} alert(s) into {}", written.len(), dir.display());
+    for alert in &outbox.alerts {
+        said.push_str(&format!(
+            "\n  {} ({})",
+            alert.file_name,
+            alert.status.label()
+        ));
+    }
+    for department in &outbox.unaddressed {
+        said.push_str(&format!(
+            "\n  no alert for {department}: it has no contact; set alerts.settlement_contact"
+        ));
+    }
+    if let Some(smtp) = settings
+        .config
+        .alerts
+        .as_ref()
+        .and_then(|c| c.smtp.as_ref())
+    {
+        let sent = alert::send(smtp, &outbox).map_err(Failure::output)?;
+        said.push_str(&format!(
+            "\nsent {sent} alert(s) through {}:{}",
+            smtp.host, smtp.port
+        ));
+    }
+    Ok(said)
+}
+
+fn save(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    crate::write::atomic(path, bytes)
+        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))
+}

@@ -1,0 +1,228 @@
+//! The settlement as a plain-text accounting journal that hledger and ledger read.
+//!
+//! One transaction per department moves its settled amount from the provider's payable
+//! account to the department's expense account, split into its usage and its share of every
+//! shared invoice line, so that an accountant sees the same breakdown as the report. A last
+//! transaction asserts that the payable account holds the whole amount to settle: a journal
+//! whose departments do not add up to the invoice fails to load instead of being posted.
+
+use std::fmt::Write;
+
+use rust_decimal::Decimal;
+
+use crate::calc::allocate::{minor_unit_digits, round_money};
+use crate::calc::{Attribution, DepartmentSummary};
+use crate::config::Settings;
+
+/// The account the provider's invoice is owed from.
+pub const PAYABLE_ACCOUNT: &str = "Liabilities:Accounts payable:AI provider";
+
+/// The root of the departments' expense accounts.
+pub const EXPENSE_ROOT: &str = "Expenses:AI";
+
+/// The sub-account of a department's usage share.
+pub const USAGE_ACCOUNT: &str = "Usage";
+
+/// The sub-account under which a department's shares of shared lines are booked.
+pub const SHARED_ACCOUNT: &str = "Shared";
+
+/// A department's expense account: the cost center first, so that accounts sort and roll up
+/// by cost center, then the department's name for people.
+pub fn expense_account(department: &str, cost_center: &str) -> String {
+    let name = match cost_center.trim() {
+        "" => account_part(department),
+        center => format!("{} {}", account_part(center), account_part(department)),
+    };
+    format!("{EXPENSE_ROOT}:{name}")
+}
+
+/// Makes a name safe as one component of an account name: the journal format reserves `:`
+/// (hierarchy), `;` (comments), two spaces or a tab (end of the name), and leading brackets
+/// (virtual postings).
+fn account_part(name: &str) -> String {
+    let replaced: String = name
+        .chars()
+        .map(|c| match c {
+            ':' | ';' => '-',
+            c if c.is_whitespace() => ' ',
+            c => c,
+        })
+        .collect();
+    let collapsed = replaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    let part = collapsed.trim_start_matches(['(', '[']);
+    if part.is_empty() {
+        // An empty component would merge two levels of the hierarchy.
+        "unnamed".to_string()
+    } else {
+        part.to_string()
+    }
+}
+
+/// A tag value stops at a comma or at the end of the line.
+fn tag_value(text: &str) -> String {
+    text.replace([',', '\n', '\r'], " ").trim().to_string()
+}
+
+/// Renders the journal.
+pub fn render(settings: &Settings, a: &Attribution) -> String {
+    let digits = minor_unit_digits(&a.currency);
+    let mut out = String::new();
+    header(&mut out, a, digits);
+    for d in &a.departments {
+        department_transaction(&mut out, settings, a, d, digits);
+    }
+    invoice_assertion(&mut out, a, digits);
+    out
+}
+
+fn header(out: &mut String, a: &Attribution, digits: u32) {
+    let _ = writeln!(
+        out,
+        "; {}: AI usage settlement of {} ({})",
+        a.organization, a.period.month, a.currency
+    );
+    let _ = writeln!(
+        out,
+        "; amount to settle {} ({}), settled {}",
+        amount(a.amount_to_settle, digits),
+        if a.from_invoice {
+            "invoice total"
+        } else {
+            "computed cost"
+        },
+        amount(a.settled, digits)
+    );
+    let _ = writeln!(
+        out,
+        "; each department's transaction books its usage and its share of the shared lines"
+    );
+    let _ = writeln!(
+        out,
+        "; from {PAYABLE_ACCOUNT} to its expense account under {EXPENSE_ROOT}"
+    );
+    for shared in &a.shared {
+        let _ = writeln!(
+            out,
+            "; shared line: {} {} split {}",
+            shared.name,
+            amount(shared.amount, digits),
+            format!("{:?}", shared.strategy).to_lowercase()
+        );
+    }
+    let _ = writeln!(out, "; note: {}", a.disclaimer);
+    let zero = if digits == 0 {
+        String::new()
+    } else {
+        format!(".{}", "0".repeat(digits as usize))
+    };
+    let _ = writeln!(out, "\ncommodity 1000{zero} {}\n", a.currency);
+}
+
+fn department_transaction(
+    out: &mut String,
+    settings: &Settings,
+    a: &Attribution,
+    d: &DepartmentSummary,
+    digits: u32,
+) {
+    let cost_center = settings
+        .department(&d.name)
+        .map(|c| c.cost_center.as_str())
+        .unwrap_or("");
+    let account = expense_account(&d.name, cost_center);
+    let mut tags = vec![
+        format!("department:{}", tag_value(&d.name)),
+        format!("status:{}", d.status.label()),
+    ];
+    if !cost_center.trim().is_empty() {
+        tags.insert(1, format!("cost_center:{}", tag_value(cost_center)));
+    }
+    let _ = writeln!(
+        out,
+        "{} AI usage settlement {} | {}  ; {}",
+        a.period.close_date,
+        a.period.month,
+        d.name,
+        tags.join(", ")
+    );
+    for (sub, value) in expense_postings(a, d) {
+        posting(out, &format!("{account}:{sub}"), value, &a.currency, digits);
+    }
+    posting(out, PAYABLE_ACCOUNT, -d.settled, &a.currency, digits);
+    out.push('\n');
+}
+
+/// The department's usage share and its share of each shared line, leaving out lines it
+/// has no share of.
+fn expense_postings(a: &Attribution, d: &DepartmentSummary) -> Vec<(String, Decimal)> {
+    let mut postings = vec![(USAGE_ACCOUNT.to_string(), d.usage_settled)];
+    for shared in &a.shared {
+        if let Some(value) = shared.by_department.get(&d.name) {
+            postings.push((
+                format!("{SHARED_ACCOUNT}:{}", account_part(&shared.name)),
+                *value,
+            ));
+        }
+    }
+    postings
+}
+
+fn invoice_assertion(out: &mut String, a: &Attribution, digits: u32) {
+    let _ = writeln!(
+        out,
+        "{} AI usage settlement {} | the payable equals the amount to settle",
+        a.period.close_date, a.period.month
+    );
+    let _ = writeln!(
+        out,
+        "    {PAYABLE_ACCOUNT}  0 {} = {} {}",
+        a.currency,
+        amount(-a.amount_to_settle, digits),
+        a.currency
+    );
+}
+
+fn posting(out: &mut String, account: &str, value: Decimal, currency: &str, digits: u32) {
+    let _ = writeln!(
+        out,
+        "    {account:<60}  {:>12} {currency}",
+        amount(value, digits)
+    );
+}
+
+/// An amount to the currency's minor unit, with a dot and no grouping, which every
+/// plain-text accounting tool reads the same way.
+fn amount(value: Decimal, digits: u32) -> String {
+    format!("{:.*}", digits as usize, round_money(value, digits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_keep_clear_of_the_journal_syntax() {
+        assert_eq!(
+            expense_account("Legal", "CC-6200"),
+            "Expenses:AI:CC-6200 Legal"
+        );
+        assert_eq!(
+            expense_account("UNATTRIBUTED", ""),
+            "Expenses:AI:UNATTRIBUTED"
+        );
+        assert_eq!(
+            expense_account("R&D:  Labs; west", " CC 1 "),
+            "Expenses:AI:CC 1 R&D- Labs- west"
+        );
+        assert_eq!(account_part("(virtual)"), "virtual)");
+        assert_eq!(account_part("Tax (19 %)"), "Tax (19 %)");
+        assert_eq!(account_part("  "), "unnamed");
+    }
+
+    #[test]
+    fn amounts_follow_the_currency_minor_unit() {
+        assert_eq!(amount(Decimal::new(-136219, 2), 2), "-1362.19");
+        assert_eq!(amount(Decimal::new(5, 0), 2), "5.00");
+        assert_eq!(amount(Decimal::new(1234, 0), 0), "1234");
+    }
+}
