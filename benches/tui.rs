@@ -23,6 +23,7 @@ fn open_month(dir: &Path) -> Review {
         ledger: Some(dir.join(apportion::sample::LEDGER_NAME)),
         files: vec![dir.join(apportion::sample::LOGS_NAME)],
         today: Some(apportion::sample::TODAY),
+        ..Sources::default()
     };
     let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
     Review::open(sources, loaded, dir, "bench", chrono::Utc::now()).unwrap()

@@ -215,6 +215,7 @@ fn reloading_changed_sources_recalculates_and_resets_what_moved() {
         ledger: None,
         files: vec![logs.clone()],
         today: Some(apportion::sample::TODAY),
+        ..Sources::default()
     };
     let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
     let mut review = Review::open(sources.clone(), loaded, data.path(), "ana", at(0)).unwrap();

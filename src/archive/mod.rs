@@ -282,15 +282,20 @@ pub fn ledger_from_archive(path: &Path, currency: &str) -> Result<Ledger, Archiv
 }
 
 /// Reads a prior ledger from a CSV ledger or an archive, told apart by content.
-pub fn read_ledger(path: &Path, currency: &str) -> Result<Ledger, String> {
+pub fn read_ledger(path: &Path, currency: &str) -> Result<Ledger, crate::load::LoadError> {
     let starts_with_brace = std::fs::read(path)
         .map(|bytes| bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
         .unwrap_or(false);
-    if starts_with_brace {
-        ledger_from_archive(path, currency).map_err(|e| e.to_string())
-    } else {
-        Ledger::from_file(path, currency).map_err(|e| e.to_string())
+    if !starts_with_brace {
+        return Ledger::from_file(path, currency);
     }
+    ledger_from_archive(path, currency).map_err(|error| {
+        let message = match error {
+            ArchiveError::Io { message, .. } => message,
+            ArchiveError::Format { message, .. } => format!("not an apportion archive: {message}"),
+        };
+        crate::load::LoadError::new(path, None, message)
+    })
 }
 
 #[cfg(test)]

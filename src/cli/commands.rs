@@ -4,13 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
-
 use super::{Cli, Command, Inputs, ReportArgs, SampleArgs, exit};
 use crate::calc::{Attribution, Status, calculate};
 use crate::config::{STARTER, Settings};
+use crate::load::Dataset;
 use crate::load::ledger::Ledger;
-use crate::load::{Dataset, Input, load_files_as, load_inputs};
 use crate::report::{self, Format};
 use crate::sample;
 
@@ -76,38 +74,8 @@ pub struct Loaded {
 /// Reads the inputs: the files named, or the bundled sample month when no source is given
 /// (with the sample's configuration and ledger unless others are named).
 pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
-    let use_sample = inputs.sources.is_empty();
-    let mut settings = match &inputs.config {
-        Some(path) => Settings::from_file(path).map_err(Failure::input)?,
-        None if use_sample => sample::settings().map_err(Failure::input)?,
-        None => {
-            return Err(Failure::input(
-                "sources were given without --config; write a configuration with `apportion init` and pass it with --config",
-            ));
-        }
-    };
-    if let Some(path) = &inputs.prices {
-        let list = crate::config::prices::from_file(path).map_err(Failure::input)?;
-        settings.price_lists.insert(0, list);
-    }
-    let dataset = if use_sample {
-        load_inputs(
-            &settings,
-            vec![Input::from_bytes(sample::LOGS_NAME, sample::LOGS)],
-        )
-    } else {
-        load_files_as(&settings, &inputs.sources, inputs.input_format)
-    }
-    .map_err(Failure::input)?;
-    let currency = &settings.config.organization.currency;
-    let ledger = match &inputs.ledger {
-        Some(path) => Some(crate::archive::read_ledger(path, currency).map_err(Failure::input)?),
-        None if use_sample => Some(
-            Ledger::from_bytes(sample::LEDGER_NAME, sample::LEDGER, currency)
-                .map_err(Failure::input)?,
-        ),
-        None => None,
-    };
+    let (settings, dataset, ledger) =
+        crate::review::Review::load(sources(inputs), Default::default()).map_err(Failure::input)?;
     Ok(Loaded {
         settings,
         dataset,
@@ -115,24 +83,22 @@ pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
     })
 }
 
-/// The day to judge from: the one given, else the sample's fixed day for the sample month
-/// (so that its report does not change with the calendar), else today in the organization's zone.
-fn today(inputs: &Inputs, settings: &Settings) -> NaiveDate {
-    inputs.today.unwrap_or_else(|| {
-        if inputs.sources.is_empty() && inputs.config.is_none() {
-            sample::TODAY
-        } else {
-            chrono::Utc::now()
-                .with_timezone(&settings.zone)
-                .date_naive()
-        }
-    })
+/// The review's view of the inputs named on the command line.
+pub fn sources(inputs: &Inputs) -> crate::review::Sources {
+    crate::review::Sources {
+        config: inputs.config.clone(),
+        ledger: inputs.ledger.clone(),
+        files: inputs.sources.clone(),
+        today: inputs.today,
+        format: inputs.input_format,
+        prices: inputs.prices.clone(),
+    }
 }
 
 /// Loads and calculates.
 pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
     let loaded = load(inputs)?;
-    let day = today(inputs, &loaded.settings);
+    let day = sources(inputs).today(&loaded.settings);
     let attribution = calculate(
         &loaded.settings,
         &loaded.dataset,
@@ -152,13 +118,7 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
 }
 
 fn review(inputs: &Inputs) -> Result<u8, Failure> {
-    let sources = crate::review::Sources {
-        config: inputs.config.clone(),
-        ledger: inputs.ledger.clone(),
-        files: inputs.sources.clone(),
-        today: inputs.today,
-    };
-    crate::tui::run(sources).map_err(Failure::input)?;
+    crate::tui::run(sources(inputs)).map_err(Failure::input)?;
     Ok(exit::NORMAL)
 }
 

@@ -66,7 +66,7 @@ pub struct Breakdown {
 /// model is priced as the line's model (or named so, for an unpriced model).
 pub fn breakdown(settings: &Settings, dataset: &Dataset, key: &LineKey) -> Breakdown {
     let mapper = Mapper::new(&settings.config.mapping);
-    let prices = PriceTable::new(&settings.config.models);
+    let prices = PriceTable::for_settings(settings);
     let buckets = &dataset.buckets;
     let in_department: Vec<bool> = buckets
         .callers

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::config::Settings;
 use crate::load::ledger::Ledger;
-use crate::load::{Input, LoadError};
+use crate::load::{Dataset, Format, Input, LoadError, read_into_as};
 use crate::sample;
 
 /// The inputs of a review; with no source files, the bundled sample month.
@@ -21,6 +21,10 @@ pub struct Sources {
     pub files: Vec<PathBuf>,
     /// The day to judge from, when not today.
     pub today: Option<NaiveDate>,
+    /// The format every export is read in, instead of detecting it.
+    pub format: Option<Format>,
+    /// A price list (our TOML table or LiteLLM's JSON map) used before the bundled one.
+    pub prices: Option<PathBuf>,
 }
 
 impl Sources {
@@ -29,17 +33,32 @@ impl Sources {
         self.files.is_empty()
     }
 
-    /// The configuration: the file named, else the sample's.
+    /// The configuration: the file named, else the sample's; with the price list named
+    /// put before the configuration's other lists.
     pub fn settings(&self) -> super::Result<Settings> {
-        match (&self.config, self.is_sample()) {
-            (Some(path), _) => Ok(Settings::from_file(path)?),
-            (None, true) => Ok(sample::settings()?),
-            (None, false) => Err(super::Error::Invalid(
-                "sources were given without --config; write a configuration with \
-                 `apportion init` and pass it with --config"
-                    .into(),
-            )),
+        let mut settings = match (&self.config, self.is_sample()) {
+            (Some(path), _) => Settings::from_file(path)?,
+            (None, true) => sample::settings()?,
+            (None, false) => {
+                return Err(super::Error::Invalid(
+                    "sources were given without --config; write a configuration with \
+                     `apportion init` and pass it with --config"
+                        .into(),
+                ));
+            }
+        };
+        if let Some(path) = &self.prices {
+            let list = crate::config::prices::from_file(path)
+                .map_err(|e| super::Error::Invalid(e.to_string()))?;
+            settings.price_lists.insert(0, list);
         }
+        Ok(settings)
+    }
+
+    /// Reads the usage exports into a dataset prepared by the caller (with its progress or
+    /// capture set), in the format named or detected.
+    pub fn read(&self, dataset: Dataset, settings: &Settings) -> Result<Dataset, LoadError> {
+        read_into_as(dataset, settings, self.open()?, self.format)
     }
 
     /// The usage exports, opened for reading.
@@ -53,7 +72,7 @@ impl Sources {
     /// The prior ledger: the file named, else the sample's for the sample month.
     pub fn ledger(&self, currency: &str) -> Result<Option<Ledger>, LoadError> {
         match (&self.ledger, self.is_sample()) {
-            (Some(path), _) => Ledger::from_file(path, currency).map(Some),
+            (Some(path), _) => crate::archive::read_ledger(path, currency).map(Some),
             (None, true) => {
                 Ledger::from_bytes(sample::LEDGER_NAME, sample::LEDGER, currency).map(Some)
             }

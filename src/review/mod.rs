@@ -11,19 +11,25 @@
 
 pub mod breakdown;
 pub mod change;
+pub mod checklist;
 pub mod decision;
 pub mod diff;
+mod export;
 pub mod inputs;
 pub mod queue;
 pub mod session;
+pub mod signoff;
 pub mod store;
 mod workspace;
 
 pub use change::Change;
+pub use checklist::{Check, Checklist, Outcome};
 pub use decision::{Adjustment, Decision, LineKey, LineReview, Note};
 pub use diff::{LineMove, Recalculation};
+pub use export::Exported;
 pub use inputs::Sources;
 pub use session::{RejectRef, Session};
+pub use signoff::{Role, SignOff};
 pub use store::Store;
 pub use workspace::{ROW_LIMIT, Review, RowQuery, SourceRow};
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::change::Change;
 use super::decision::{Adjustment, Decision, LineKey, LineReview, Note};
 use super::diff::{LineMove, Recalculation};
+use super::signoff::{Role, SignOff};
 use crate::calc::Attribution;
 
 /// The version of the session file's layout.
@@ -73,6 +74,13 @@ pub struct Session {
     /// The settled amount of every line as last computed, to tell what moved on reopening.
     #[serde(with = "amounts")]
     pub amounts: BTreeMap<LineKey, Decimal>,
+    /// Sign-offs of fused departments. They are formal acts, not undo steps: a sign-off is
+    /// taken back with [`Session::withdraw`], which is recorded too.
+    #[serde(default)]
+    pub signoffs: Vec<SignOff>,
+    /// Sign-offs taken back, for the record.
+    #[serde(default)]
+    pub withdrawn: Vec<SignOff>,
     /// Steps that `undo` can go back, newest last.
     pub undo: Vec<Snapshot>,
     /// When the session was last changed.
@@ -94,6 +102,8 @@ impl Session {
             recalculations: Vec::new(),
             sources: Vec::new(),
             amounts: BTreeMap::new(),
+            signoffs: Vec::new(),
+            withdrawn: Vec::new(),
             undo: Vec::new(),
             updated_at: None,
         }
@@ -190,6 +200,40 @@ impl Session {
     /// Whether a rejected row was acknowledged.
     pub fn is_acknowledged(&self, reject: &RejectRef) -> bool {
         self.acknowledged.contains(reject)
+    }
+
+    /// Records a sign-off of a department, replacing an earlier one in the same role; refused
+    /// (with the reason) when the same person already signed in the other role.
+    pub fn sign(&mut self, signoff: SignOff) -> Result<(), String> {
+        if let Some(reason) = super::signoff::refusal(
+            &self.signoffs,
+            &signoff.department,
+            signoff.role,
+            &signoff.name,
+        ) {
+            return Err(reason);
+        }
+        let at = signoff.at;
+        self.signoffs
+            .retain(|s| !(s.department == signoff.department && s.role == signoff.role));
+        self.signoffs.push(signoff);
+        self.touch(at);
+        Ok(())
+    }
+
+    /// Takes back a department's sign-off in a role; returns whether there was one.
+    pub fn withdraw(&mut self, department: &str, role: Role, now: DateTime<Utc>) -> bool {
+        let Some(index) = self
+            .signoffs
+            .iter()
+            .position(|s| s.department == department && s.role == role)
+        else {
+            return false;
+        };
+        let signoff = self.signoffs.remove(index);
+        self.withdrawn.push(signoff);
+        self.touch(now);
+        true
     }
 
     /// Goes back one step; returns what was undone.

@@ -11,13 +11,14 @@ use super::decision::LineKey;
 use super::diff::{self, Recalculation};
 use super::inputs::Sources;
 use super::session::{Fingerprint, RejectRef, Session};
+use super::signoff::{self, Role, SignOff};
 use super::store::Store;
 use super::{Error, Result};
 use crate::calc::pricing::PriceTable;
-use crate::calc::{Attribution, calculate};
+use crate::calc::{Attribution, Status, calculate};
 use crate::config::Settings;
 use crate::load::ledger::Ledger;
-use crate::load::{Caller, Capture, Dataset, Progress, Tokens, read_into};
+use crate::load::{Caller, Capture, Dataset, Progress, Tokens};
 
 /// A month under review.
 #[derive(Debug)]
@@ -82,8 +83,8 @@ impl RowQuery {
             limit: usize::MAX,
             ..Capture::default()
         });
-        let dataset = read_into(dataset, &self.settings, self.sources.open()?)?;
-        let prices = PriceTable::new(&self.settings.config.models);
+        let dataset = self.sources.read(dataset, &self.settings)?;
+        let prices = PriceTable::for_settings(&self.settings);
         let records = dataset.capture.map(|c| c.records).unwrap_or_default();
         Ok(records
             .into_iter()
@@ -111,7 +112,7 @@ impl Review {
         let settings = sources.settings()?;
         let mut dataset = Dataset::new(&settings);
         dataset.progress = progress;
-        let dataset = read_into(dataset, &settings, sources.open()?)?;
+        let dataset = sources.read(dataset, &settings)?;
         let ledger = sources.ledger(&settings.config.organization.currency)?;
         Ok((settings, dataset, ledger))
     }
@@ -338,6 +339,55 @@ impl Review {
     fn save(&self) -> Result<()> {
         self.store.save(&self.session)
     }
+
+    /// Signs a fused department off in a role; returns whether its fuse is now lifted (both
+    /// roles signed by two different people).
+    pub fn sign_off(
+        &mut self,
+        department: &str,
+        role: Role,
+        name: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let fused = self
+            .attribution
+            .department(department)
+            .is_some_and(|d| d.status == Status::Fuse);
+        if !fused {
+            return Err(Error::Invalid(format!(
+                "'{department}' is not fused; sign-offs lift a fuse"
+            )));
+        }
+        let signoff = SignOff {
+            department: department.to_string(),
+            role,
+            name: name.trim().to_string(),
+            at: now,
+            note: note
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+        };
+        self.session.sign(signoff).map_err(Error::Invalid)?;
+        self.save()?;
+        Ok(signoff::lifted(&self.session.signoffs, department))
+    }
+
+    /// Takes back a department's sign-off in a role.
+    pub fn withdraw_sign_off(
+        &mut self,
+        department: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if !self.session.withdraw(department, role, now) {
+            return Err(Error::Invalid(format!(
+                "{department} has no {role} sign-off to withdraw"
+            )));
+        }
+        self.save()
+    }
 }
 
 fn require_text(text: &str, message: &str) -> Result<()> {
@@ -348,7 +398,7 @@ fn require_text(text: &str, message: &str) -> Result<()> {
     }
 }
 
-fn fingerprints(dataset: &Dataset) -> Vec<Fingerprint> {
+pub(super) fn fingerprints(dataset: &Dataset) -> Vec<Fingerprint> {
     dataset
         .sources
         .iter()
@@ -361,7 +411,7 @@ fn fingerprints(dataset: &Dataset) -> Vec<Fingerprint> {
 }
 
 /// Names of the sources that differ (new, gone or with another hash).
-fn changed_sources(before: &[Fingerprint], after: &[Fingerprint]) -> Vec<String> {
+pub(super) fn changed_sources(before: &[Fingerprint], after: &[Fingerprint]) -> Vec<String> {
     let mut names: Vec<String> = after
         .iter()
         .filter(|f| !before.contains(f))

@@ -1,0 +1,159 @@
+//! The end of a review: the checklist as of now, and the approved archive with the fuse
+//! policies beside it.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::checklist::{self, Checklist, Facts};
+use super::session::{Fingerprint, RejectRef};
+use super::signoff;
+use super::workspace::{changed_sources, fingerprints};
+use super::{Error, Result, Review};
+use crate::archive::{self, Contents, InputRecord};
+use crate::calc::{Status, callers_of};
+use crate::load::hashing::HashingReader;
+use crate::report::policy::{self, Policy};
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The archive (JSON); its CSV of lines is beside it.
+    pub archive: PathBuf,
+    /// The fuse policies, when a department was fused.
+    pub policies: Option<PathBuf>,
+}
+
+impl Review {
+    /// The rejected rows, as the session names them.
+    pub fn reject_refs(&self) -> Vec<RejectRef> {
+        (0..self.dataset.rejects.len())
+            .filter_map(|i| self.reject_ref(i))
+            .collect()
+    }
+
+    /// The checklist as of now; the sources are read again to see whether they changed.
+    pub fn checklist(&self) -> Result<Checklist> {
+        let changed = changed_sources(&fingerprints(&self.dataset), &self.current_fingerprints()?);
+        let rejects = self.reject_refs();
+        let facts = Facts {
+            rejects: &rejects,
+            changed_sources: &changed,
+        };
+        Ok(checklist::evaluate(
+            &self.attribution,
+            &self.session,
+            &facts,
+        ))
+    }
+
+    fn current_fingerprints(&self) -> Result<Vec<Fingerprint>> {
+        let mut prints = Vec::new();
+        for input in self.sources.open()? {
+            let (size, sha256) = HashingReader::new(input.reader)
+                .finish()
+                .map_err(|e| Error::Invalid(format!("{}: cannot read: {e}", input.name)))?;
+            prints.push(Fingerprint {
+                name: input.name,
+                size,
+                sha256,
+            });
+        }
+        Ok(prints)
+    }
+
+    /// The fuse policies as of now: a downgrade for every fused department whose fuse is not
+    /// lifted, and a restoring policy for every one whose fuse the two sign-offs lifted.
+    pub fn policies(&self) -> Vec<Policy> {
+        let month = &self.attribution.period.month;
+        let fused = self
+            .attribution
+            .departments
+            .iter()
+            .filter(|d| d.status == Status::Fuse);
+        fused
+            .filter_map(|summary| {
+                let department = self.settings.department(&summary.name)?;
+                if signoff::lifted(&self.session.signoffs, &summary.name) {
+                    let names: Vec<String> = self
+                        .session
+                        .signoffs
+                        .iter()
+                        .filter(|s| s.department == summary.name)
+                        .map(|s| format!("{} ({})", s.name, s.role))
+                        .collect();
+                    return Some(policy::restore(&self.settings, department, month, &names));
+                }
+                let callers = |name: &str| callers_of(&self.settings, &self.dataset, name);
+                policy::fuse_policies(&self.settings, &self.attribution, &callers)
+                    .into_iter()
+                    .find(|p| p.department == summary.name)
+            })
+            .collect()
+    }
+
+    /// Writes the approved archive into `dir` when the checklist allows it, with `note`
+    /// recorded for the checks that allow one (today outside the review window).
+    pub fn export(&self, dir: &Path, note: Option<&str>) -> Result<Exported> {
+        let checklist = self.checklist()?;
+        checklist.ready(note).map_err(|blocking| {
+            Error::Invalid(format!(
+                "the checklist does not allow the archive yet:\n  {}",
+                blocking.join("\n  ")
+            ))
+        })?;
+        let policies = self.policies();
+        let contents = Contents {
+            settings: &self.settings,
+            inputs: self.dataset.sources.iter().map(InputRecord::from).collect(),
+            attribution: &self.attribution,
+            review: self.review_record(note, &policies),
+            checklist: json!({ "passed": checklist.passed(), "checks": checklist.checks }),
+        };
+        let archive = archive::write(dir, &contents).map_err(|e| Error::Invalid(e.to_string()))?;
+        let policies = write_policies(&archive, &policies)?;
+        Ok(Exported { archive, policies })
+    }
+
+    /// The review as the archive keeps it: decisions with who and when, adjustments,
+    /// sign-offs, acknowledged rows, changes and recalculations (not the undo steps).
+    fn review_record(&self, note: Option<&str>, policies: &[Policy]) -> Value {
+        let s = &self.session;
+        json!({
+            "reviewer": s.reviewer,
+            "lines": s.lines,
+            "adjustments": s.adjustments,
+            "signoffs": s.signoffs,
+            "withdrawn_signoffs": s.withdrawn,
+            "acknowledged_rejects": s.acknowledged,
+            "changes": s.changes,
+            "recalculations": s.recalculations,
+            "export_note": note.map(str::trim).filter(|n| !n.is_empty()),
+            "fuse_policies": policies,
+        })
+    }
+}
+
+/// Writes the policies beside the archive (`…-policies.json`): each as our document and as
+/// the body of a LiteLLM team update request.
+fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>> {
+    if policies.is_empty() {
+        return Ok(None);
+    }
+    let path = archive.with_file_name(format!(
+        "{}-policies.json",
+        archive
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("apportion")
+    ));
+    let documents: Vec<Value> = policies
+        .iter()
+        .map(|p| json!({ "policy": p, "litellm_team_update": p.litellm_team_update() }))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&documents).unwrap_or_default();
+    text.push('\n');
+    crate::write::create_new(&path, text.as_bytes())
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    Ok(Some(path))
+}
