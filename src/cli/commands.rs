@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Sample(args)) => write_sample(&args),
         Some(Command::Verify { archive, sources }) => verify(&archive, &sources),
         Some(Command::Export(args)) => super::export::run(&args),
+        Some(Command::Signoff(args)) => signoff(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -108,12 +109,41 @@ pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
     Ok((loaded, attribution))
 }
 
+/// Prints the report; when the data directory is known, the figures are those of the
+/// month's review session (its changes applied) and the checklist follows.
 fn report(args: &ReportArgs) -> Result<u8, Failure> {
-    let (loaded, attribution) = attribution(&args.inputs)?;
+    let loaded = load(&args.inputs)?;
     if let Some(path) = &args.rejects {
         write_rejects(path, &loaded.dataset)?;
     }
-    print(&report::render(&attribution, args.format))?;
+    let today = sources(&args.inputs).today(&loaded.settings);
+    let text = match crate::review::store::data_dir() {
+        Some(dir) => {
+            let peek = crate::review::peek(
+                &loaded.settings,
+                &loaded.dataset,
+                loaded.ledger.as_ref(),
+                today,
+                &dir,
+            )
+            .map_err(Failure::input)?;
+            let session = match peek.found {
+                true => peek.session_path.display().to_string(),
+                false => format!("none yet at {}", peek.session_path.display()),
+            };
+            report::render_with_checklist(&peek.attribution, args.format, &peek.checklist, &session)
+        }
+        None => {
+            let attribution = calculate(
+                &loaded.settings,
+                &loaded.dataset,
+                loaded.ledger.as_ref(),
+                today,
+            );
+            report::render(&attribution, args.format)
+        }
+    };
+    print(&text)?;
     Ok(exit::NORMAL)
 }
 
@@ -159,6 +189,79 @@ fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
         args.out.display()
     );
     Ok(exit::NORMAL)
+}
+
+fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
+    let mut review = super::export::open_review(&args.inputs)?;
+    let now = chrono::Utc::now();
+    if args.withdraw {
+        review
+            .withdraw_sign_off(&args.department, args.role, now)
+            .map_err(Failure::input)?;
+        eprintln!("withdrew the {} sign-off of {}", args.role, args.department);
+        return Ok(exit::NORMAL);
+    }
+    let lifted = review
+        .sign_off(
+            &args.department,
+            args.role,
+            &args.name,
+            args.note.as_deref(),
+            now,
+        )
+        .map_err(Failure::input)?;
+    eprintln!(
+        "{} signed {} off as {}",
+        args.name.trim(),
+        args.department,
+        args.role
+    );
+    if lifted {
+        let policy = review
+            .policies()
+            .into_iter()
+            .find(|p| p.department == args.department);
+        if let Some(policy) = policy {
+            let path = write_restore_policy(&review, &policy)?;
+            eprintln!(
+                "the fuse of {} is lifted; the restoring policy is {}",
+                args.department,
+                path.display()
+            );
+        }
+    }
+    Ok(exit::NORMAL)
+}
+
+/// Writes the policy that restores a department into the data directory's `policies/`.
+fn write_restore_policy(
+    review: &crate::review::Review,
+    policy: &crate::report::policy::Policy,
+) -> Result<std::path::PathBuf, Failure> {
+    let dir = crate::review::store::data_dir()
+        .ok_or_else(|| Failure::input("no data directory: set APPORTION_DATA to a folder"))?
+        .join("policies");
+    std::fs::create_dir_all(&dir).map_err(Failure::output)?;
+    let slug: String = policy
+        .department
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let path = dir.join(format!(
+        "restore-{slug}-{}.json",
+        review.attribution.period.month
+    ));
+    let document = serde_json::json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    crate::write::atomic(&path, text.as_bytes()).map_err(Failure::output)?;
+    Ok(path)
 }
 
 fn verify(archive: &Path, sources: &[std::path::PathBuf]) -> Result<u8, Failure> {

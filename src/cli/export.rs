@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::Inputs;
-use super::commands::{Failure, Loaded, attribution};
+use super::commands::{Failure, attribution};
 use super::exit;
 use crate::alert;
 use crate::calc::Attribution;
@@ -35,6 +35,14 @@ pub struct ExportArgs {
     /// warning or fuse; they are also sent when the configuration has an [alerts.smtp] server.
     #[arg(long, value_name = "DIR")]
     pub alerts: Option<PathBuf>,
+    /// Write the approved archive (JSON and a CSV of the lines, with the fuse policies) into
+    /// this folder, from the month's saved review session, when its checklist allows it. With
+    /// it, every other output is written from the reviewed settlement too.
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+    /// The note the archive records when a check allows one (today outside the review window).
+    #[arg(long, value_name = "TEXT", requires = "archive")]
+    pub note: Option<String>,
 }
 
 /// The formats of the routing table.
@@ -50,6 +58,7 @@ enum Output {
     RoutingTable(PathBuf, TableFormat),
     Journal(PathBuf),
     Alerts(PathBuf),
+    Archive(PathBuf),
 }
 
 /// Turns the flags into the outputs to write, checking what can be checked before reading.
@@ -64,9 +73,12 @@ fn plan(args: &ExportArgs) -> Result<Vec<Output>, Failure> {
     if let Some(dir) = &args.alerts {
         outputs.push(Output::Alerts(dir.clone()));
     }
+    if let Some(dir) = &args.archive {
+        outputs.insert(0, Output::Archive(dir.clone()));
+    }
     if outputs.is_empty() {
         return Err(Failure::input(
-            "nothing to export: name at least one output: --routing-table FILE.csv|FILE.xlsx, --journal FILE or --alerts DIR",
+            "nothing to export: name at least one output: --archive DIR, --routing-table FILE.csv|FILE.xlsx, --journal FILE or --alerts DIR",
         ));
     }
     Ok(outputs)
@@ -90,17 +102,57 @@ fn table_format(path: &Path) -> Result<TableFormat, Failure> {
 /// Runs `export`.
 pub fn run(args: &ExportArgs) -> Result<u8, Failure> {
     let outputs = plan(args)?;
+    if args.archive.is_some() {
+        return run_reviewed(args, &outputs);
+    }
     let (loaded, attribution) = attribution(&args.inputs)?;
     for output in &outputs {
-        let done = write(output, &loaded, &attribution)?;
+        let done = write(output, &loaded.settings, &attribution)?;
         eprintln!("{done}");
     }
     Ok(exit::NORMAL)
 }
 
+/// Exports from the month's review session: the archive first (which the checklist gates),
+/// then the other outputs from the same reviewed settlement.
+fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
+    let review = open_review(&args.inputs)?;
+    for output in outputs {
+        let done = match output {
+            Output::Archive(dir) => archive(&review, dir, args.note.as_deref())?,
+            other => write(other, &review.settings, &review.attribution)?,
+        };
+        eprintln!("{done}");
+    }
+    Ok(exit::NORMAL)
+}
+
+/// Opens the month's review session headless (a new one when none was saved).
+pub fn open_review(inputs: &Inputs) -> Result<crate::review::Review, Failure> {
+    use crate::review::{Review, store};
+    let sources = super::commands::sources(inputs);
+    let data_dir = store::data_dir()
+        .ok_or_else(|| Failure::input("no data directory: set APPORTION_DATA to a folder"))?;
+    let loaded = Review::load(sources.clone(), Default::default()).map_err(Failure::input)?;
+    let reviewer = std::env::var("USER").unwrap_or_default();
+    Review::open(sources, loaded, &data_dir, &reviewer, chrono::Utc::now()).map_err(Failure::input)
+}
+
+fn archive(
+    review: &crate::review::Review,
+    dir: &Path,
+    note: Option<&str>,
+) -> Result<String, Failure> {
+    let exported = review.export(dir, note).map_err(Failure::input)?;
+    let mut said = format!("wrote the archive {}", exported.archive.display());
+    if let Some(path) = exported.policies {
+        said.push_str(&format!("\nwrote the fuse policies {}", path.display()));
+    }
+    Ok(said)
+}
+
 /// Writes one output and says what was written.
-fn write(output: &Output, loaded: &Loaded, a: &Attribution) -> Result<String, Failure> {
-    let settings = &loaded.settings;
+fn write(output: &Output, settings: &Settings, a: &Attribution) -> Result<String, Failure> {
     match output {
         Output::RoutingTable(path, TableFormat::Csv) => {
             save(path, routing::render_csv(settings, a).as_bytes())?;
@@ -117,6 +169,9 @@ fn write(output: &Output, loaded: &Loaded, a: &Attribution) -> Result<String, Fa
             Ok(format!("wrote the journal to {}", path.display()))
         }
         Output::Alerts(dir) => alerts(dir, settings, a),
+        Output::Archive(_) => Err(Failure::input(
+            "the archive is written from the review session",
+        )),
     }
 }
 

@@ -56,8 +56,12 @@ pub enum Command {
         /// Source files to compare with the inputs the archive records.
         sources: Vec<PathBuf>,
     },
-    /// Write the settlement outputs: routing table, accounting journal, alerts.
+    /// Write the settlement outputs: the approved archive, routing table, accounting
+    /// journal, alerts.
     Export(ExportArgs),
+    /// Sign a fused department off (finance or technical director) in the month's review
+    /// session; two sign-offs by two different people lift the fuse.
+    Signoff(SignoffArgs),
 }
 
 /// The inputs of a calculation; with none, the bundled sample month is used.
@@ -97,6 +101,29 @@ pub struct ReportArgs {
     /// Also write every rejected row (file, line, reason) to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
+}
+
+/// Arguments of `signoff`.
+#[derive(Debug, Args)]
+pub struct SignoffArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The fused department.
+    #[arg(long)]
+    pub department: String,
+    /// The role signed in: finance or technical-director.
+    #[arg(long)]
+    pub role: crate::review::Role,
+    /// Who signs.
+    #[arg(long)]
+    pub name: String,
+    /// What the signer says.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Take the sign-off in this role back instead.
+    #[arg(long)]
+    pub withdraw: bool,
 }
 
 /// Arguments of `sample`.

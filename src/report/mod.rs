@@ -4,6 +4,7 @@
 //! The settlement outputs for the rest of the company live here too: the routing table as
 //! CSV ([`routing`]) or workbook ([`xlsx`]), and the accounting journal ([`journal`]).
 
+pub mod checklist;
 pub mod checks;
 pub mod csv;
 pub mod journal;
@@ -29,6 +30,24 @@ pub enum Format {
     Json,
     /// A Markdown document.
     Markdown,
+}
+
+/// Renders an attribution in a format, with the review's checklist (and where its session
+/// is) in the formats that show it: table, JSON and Markdown.
+pub fn render_with_checklist(
+    attribution: &Attribution,
+    format: Format,
+    checklist: &crate::review::Checklist,
+    session: &str,
+) -> String {
+    match format {
+        Format::Table => table::render(attribution) + &checklist::table(checklist, session),
+        Format::Json => json::render_with(attribution, Some(checklist)),
+        Format::Markdown => {
+            markdown::render(attribution) + &checklist::markdown(checklist, session)
+        }
+        Format::Csv => csv::render(attribution),
+    }
 }
 
 /// Renders an attribution in a format.

@@ -157,3 +157,61 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
     Ok(Some(path))
 }
+
+/// A read-only look at a month's review, for reports: the saved session (or an empty one)
+/// with its changes applied, the attribution it gives and the checklist. Writes nothing.
+pub struct Peek {
+    /// The attribution with the session's changes applied.
+    pub attribution: crate::calc::Attribution,
+    /// The checklist against the session.
+    pub checklist: Checklist,
+    /// Where the session is (or would be) saved.
+    pub session_path: PathBuf,
+    /// Whether a session was found there.
+    pub found: bool,
+}
+
+/// Looks at the review of a loaded month without opening (and so without saving) it.
+pub fn peek(
+    settings: &crate::config::Settings,
+    dataset: &crate::load::Dataset,
+    ledger: Option<&crate::load::ledger::Ledger>,
+    today: chrono::NaiveDate,
+    data_dir: &Path,
+) -> Result<Peek> {
+    let organization = &settings.config.organization.name;
+    let month = &settings.config.period.month;
+    let store = super::Store::new(data_dir, organization, month);
+    let saved = store.load()?;
+    let found = saved.is_some();
+    let session = saved.unwrap_or_else(|| super::Session::new(organization, month, ""));
+
+    let mut settings = settings.clone();
+    for change in &session.changes {
+        change.apply(&mut settings.config);
+    }
+    let attribution = crate::calc::calculate(&settings, dataset, ledger, today);
+    let rejects: Vec<RejectRef> = dataset
+        .rejects
+        .iter()
+        .map(|r| RejectRef {
+            source: dataset.source_name(r.source).to_string(),
+            line: r.line,
+        })
+        .collect();
+    let changed = match session.sources.is_empty() {
+        true => Vec::new(),
+        false => changed_sources(&session.sources, &fingerprints(dataset)),
+    };
+    let facts = Facts {
+        rejects: &rejects,
+        changed_sources: &changed,
+    };
+    let checklist = checklist::evaluate(&attribution, &session, &facts);
+    Ok(Peek {
+        attribution,
+        checklist,
+        session_path: store.path().to_path_buf(),
+        found,
+    })
+}

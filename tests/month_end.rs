@@ -1,0 +1,389 @@
+//! The month-end procedure: every checklist item failing and passing, the two-person rule,
+//! and the archive exported from a complete review (byte-identical, never overwritten,
+//! verified, with the fuse policies beside it).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use apportion::config::Strategy;
+use apportion::review::checklist::{Facts, evaluate};
+use apportion::review::{Change, Checklist, LineKey, Outcome, Review, Role, Sources};
+use assert_cmd::Command;
+use chrono::{DateTime, TimeZone, Utc};
+use predicates::prelude::*;
+use rust_decimal::Decimal;
+
+fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 9, minute, 0).unwrap()
+}
+
+fn open(dir: &Path) -> Review {
+    let loaded = Review::load(Sources::default(), Arc::default()).unwrap();
+    Review::open(Sources::default(), loaded, dir, "ana", at(0)).unwrap()
+}
+
+fn outcome(checklist: &Checklist, id: &str) -> Outcome {
+    checklist
+        .checks
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap()
+        .outcome
+}
+
+fn approve_all(review: &mut Review) {
+    let keys: Vec<LineKey> = review.attribution.lines.iter().map(LineKey::of).collect();
+    for key in keys {
+        review.approve(&key, at(5)).unwrap();
+    }
+}
+
+fn acknowledge_all(review: &mut Review) {
+    for index in 0..review.dataset.rejects.len() {
+        review.acknowledge(index, at(6)).unwrap();
+    }
+}
+
+/// Takes the sample month through every step the checklist asks for.
+fn complete(review: &mut Review) {
+    review
+        .recalculate(
+            Change::ShareUnattributed {
+                strategy: Strategy::Proportional,
+            },
+            at(1),
+        )
+        .unwrap();
+    approve_all(review);
+    acknowledge_all(review);
+    review
+        .sign_off("Legal", Role::Finance, "Henrik Lund", None, at(7))
+        .unwrap();
+    review
+        .sign_off(
+            "Legal",
+            Role::TechnicalDirector,
+            "Lena Fischer",
+            Some("downgrade applied"),
+            at(8),
+        )
+        .unwrap();
+}
+
+#[test]
+fn each_check_fails_until_its_step_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut review = open(dir.path());
+    let first = review.checklist().unwrap();
+    for id in [
+        "lines_decided",
+        "unattributed",
+        "rejects_acknowledged",
+        "fuses_signed",
+    ] {
+        assert_eq!(
+            outcome(&first, id),
+            Outcome::Fail,
+            "{id} fails on a fresh review"
+        );
+    }
+    for id in [
+        "no_open_dispute",
+        "settled_equals_amount",
+        "no_unpriced_model",
+        "sources_unchanged",
+        "review_window",
+    ] {
+        assert_eq!(
+            outcome(&first, id),
+            Outcome::Pass,
+            "{id} passes on a fresh review"
+        );
+    }
+
+    review
+        .recalculate(
+            Change::ShareUnattributed {
+                strategy: Strategy::Even,
+            },
+            at(1),
+        )
+        .unwrap();
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "unattributed"),
+        Outcome::Pass
+    );
+    assert_eq!(
+        review
+            .attribution
+            .department("UNATTRIBUTED")
+            .unwrap()
+            .settled,
+        Decimal::ZERO
+    );
+    assert_eq!(
+        review.attribution.settled,
+        review.attribution.amount_to_settle
+    );
+
+    approve_all(&mut review);
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "lines_decided"),
+        Outcome::Pass
+    );
+    acknowledge_all(&mut review);
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "rejects_acknowledged"),
+        Outcome::Pass
+    );
+
+    review
+        .sign_off("Legal", Role::Finance, "Henrik Lund", None, at(7))
+        .unwrap();
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "fuses_signed"),
+        Outcome::Fail,
+        "one sign-off is not enough"
+    );
+    review
+        .sign_off(
+            "Legal",
+            Role::TechnicalDirector,
+            "Lena Fischer",
+            None,
+            at(8),
+        )
+        .unwrap();
+    let done = review.checklist().unwrap();
+    assert!(done.ready(None).is_ok(), "{:?}", done.ready(None));
+}
+
+#[test]
+fn a_dispute_and_unbalanced_adjustments_block_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut review = open(dir.path());
+    complete(&mut review);
+    let key = LineKey::of(&review.attribution.lines[0]);
+    let other = LineKey::of(&review.attribution.lines[1]);
+
+    review.dispute(&key, "not our key", at(9)).unwrap();
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "no_open_dispute"),
+        Outcome::Fail
+    );
+    review.undo(at(10)).unwrap();
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "no_open_dispute"),
+        Outcome::Pass
+    );
+
+    review
+        .adjust(&key, Decimal::new(-500, 2), "credit for an outage", at(11))
+        .unwrap();
+    let unbalanced = review.checklist().unwrap();
+    assert_eq!(outcome(&unbalanced, "settled_equals_amount"), Outcome::Fail);
+    let reason = &unbalanced
+        .checks
+        .iter()
+        .find(|c| c.id == "settled_equals_amount")
+        .unwrap()
+        .reason;
+    assert!(reason.contains("adjustments must net to zero"), "{reason}");
+    review
+        .adjust(
+            &other,
+            Decimal::new(500, 2),
+            "the outage credit moves here",
+            at(12),
+        )
+        .unwrap();
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "settled_equals_amount"),
+        Outcome::Pass
+    );
+}
+
+#[test]
+fn the_same_person_cannot_sign_both_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut review = open(dir.path());
+    review
+        .sign_off("Legal", Role::Finance, "Henrik Lund", None, at(1))
+        .unwrap();
+    let refused = review
+        .sign_off("Legal", Role::TechnicalDirector, "henrik lund", None, at(2))
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("must come from someone else"),
+        "{refused}"
+    );
+    let not_fused = review
+        .sign_off("Research", Role::Finance, "Henrik Lund", None, at(3))
+        .unwrap_err();
+    assert!(not_fused.to_string().contains("not fused"), "{not_fused}");
+
+    let reopened = open(dir.path());
+    assert_eq!(reopened.session.signoffs.len(), 1, "the sign-off was saved");
+    assert_eq!(reopened.session.signoffs[0].name, "Henrik Lund");
+}
+
+#[test]
+fn unpriced_models_changed_sources_and_the_window_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let review = open(dir.path());
+    let mut attribution = review.attribution.clone();
+    attribution.unpriced.push(apportion::calc::Unpriced {
+        model: "mystery-1".into(),
+        calls: 3,
+        tokens: Default::default(),
+    });
+    attribution.period.in_review_window = false;
+    let changed = vec!["gateway-2026-11.csv".to_string()];
+    let facts = Facts {
+        rejects: &[],
+        changed_sources: &changed,
+    };
+    let checklist = evaluate(&attribution, &review.session, &facts);
+
+    assert_eq!(outcome(&checklist, "no_unpriced_model"), Outcome::Fail);
+    assert_eq!(outcome(&checklist, "sources_unchanged"), Outcome::Fail);
+    assert_eq!(
+        outcome(&checklist, "review_window"),
+        Outcome::AllowedWithNote
+    );
+    let blocking = checklist
+        .ready(Some("closing late, agreed with the controller"))
+        .unwrap_err();
+    assert!(
+        !blocking.iter().any(|b| b.contains("review window")),
+        "a note allows the window: {blocking:?}"
+    );
+    assert!(
+        checklist
+            .ready(None)
+            .unwrap_err()
+            .iter()
+            .any(|b| b.contains("allowed with a note"))
+    );
+}
+
+#[test]
+fn a_complete_review_exports_a_verified_byte_identical_archive() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    assert!(
+        review.export(data.path(), None).is_err(),
+        "a fresh review cannot be archived"
+    );
+    complete(&mut review);
+
+    let first = tempfile::tempdir().unwrap();
+    let exported = review.export(first.path(), None).unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let again = review.export(second.path(), None).unwrap();
+    assert_eq!(
+        std::fs::read(&exported.archive).unwrap(),
+        std::fs::read(&again.archive).unwrap()
+    );
+    assert!(
+        review
+            .export(first.path(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("never overwritten")
+    );
+
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported.archive).unwrap()).unwrap();
+    let body = &archive["body"];
+    assert_eq!(body["checklist"]["passed"], 9);
+    assert_eq!(body["review"]["signoffs"].as_array().unwrap().len(), 2);
+    assert!(
+        body["review"]["recalculations"][0]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("unattributed usage shared")
+    );
+    assert_eq!(body["review"]["fuse_policies"][0]["action"], "restore");
+
+    let policies = std::fs::read_to_string(exported.policies.unwrap()).unwrap();
+    assert!(policies.contains("\"litellm_team_update\""));
+    Command::cargo_bin("apportion")
+        .unwrap()
+        .arg("verify")
+        .arg(&exported.archive)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn the_command_line_signs_off_and_refuses_an_unready_export() {
+    let data = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = Command::cargo_bin("apportion").unwrap();
+        cmd.env("APPORTION_DATA", data.path());
+        cmd
+    };
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "finance",
+            "--name",
+            "Henrik Lund",
+        ])
+        .assert()
+        .success();
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "technical-director",
+            "--name",
+            "Henrik Lund",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("must come from someone else"));
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "technical-director",
+            "--name",
+            "Lena Fischer",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the fuse of Legal is lifted"));
+
+    let out = tempfile::tempdir().unwrap();
+    run()
+        .args(["export", "--archive"])
+        .arg(out.path())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "the checklist does not allow the archive yet",
+        ))
+        .stderr(predicate::str::contains("Every line decided"));
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "nothing was written"
+    );
+
+    run()
+        .args(["report"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "[pass] Every fuse signed off twice",
+        ));
+}
