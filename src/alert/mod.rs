@@ -18,6 +18,7 @@ use lettre::{Message, SmtpTransport, Transport};
 
 use crate::calc::{Attribution, DepartmentSummary, Status};
 use crate::config::{Settings, Smtp, SmtpSecurity};
+use crate::review::store::slug;
 
 /// The sender when the configuration has no `[alerts]` section.
 pub const DEFAULT_FROM: &str = "apportion <apportion@localhost>";
@@ -176,15 +177,6 @@ fn build_error(d: &DepartmentSummary, e: impl std::fmt::Display) -> AlertError {
         department: d.name.clone(),
         message: e.to_string(),
     }
-}
-
-/// A department's name as a file name part: lower case letters and digits joined by `-`.
-fn slug(name: &str) -> String {
-    name.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 /// Writes every alert as an `.eml` file into `dir` (created if missing), each atomically,

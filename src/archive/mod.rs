@@ -143,22 +143,8 @@ pub fn document(body: Value) -> Value {
 
 /// The file names of a month's archive in `dir`: the JSON document and the CSV of lines.
 pub fn paths(dir: &Path, attribution: &Attribution) -> (PathBuf, PathBuf) {
-    let slug: String = attribution
-        .organization
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stem = format!(
-        "apportion-{}-{}",
-        slug.trim_matches('-'),
-        attribution.period.month
-    );
+    let slug = crate::review::store::slug(&attribution.organization);
+    let stem = format!("apportion-{}-{}", slug, attribution.period.month);
     (
         dir.join(format!("{stem}.json")),
         dir.join(format!("{stem}.csv")),

@@ -203,16 +203,10 @@ pub fn prorated_budget(budget: Decimal, settings: &Settings, day: NaiveDate) -> 
 mod tests {
     use super::*;
     use crate::calc::calculate;
-    use crate::load::{Input, load_inputs};
     use crate::sample;
 
     fn sample_month() -> (Settings, Dataset) {
-        let settings = sample::settings().unwrap();
-        let dataset = load_inputs(
-            &settings,
-            vec![Input::from_bytes(sample::LOGS_NAME, sample::LOGS)],
-        )
-        .unwrap();
+        let (settings, dataset, _) = sample::month().unwrap();
         (settings, dataset)
     }
 

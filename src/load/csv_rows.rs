@@ -203,7 +203,7 @@ fn take_row(
 }
 
 /// A malformed row is rejected; a failure to read the file at all stops the load.
-fn take_error(
+pub(super) fn take_error(
     dataset: &mut Dataset,
     source: SourceId,
     name: &str,

@@ -172,7 +172,7 @@ pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Resul
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => rows.take(dataset, source, &record),
-            Err(error) => take_error(dataset, source, &name, error)?,
+            Err(error) => super::csv_rows::take_error(dataset, source, &name, error)?,
         }
     }
     drop(reader);
@@ -182,30 +182,6 @@ pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Resul
         .map_err(|error| LoadError::new(&name, None, format!("cannot read: {error}")))?;
     dataset.finish_source(source, size, sha256);
     Ok(())
-}
-
-/// A malformed row is rejected; a failure to read the file at all stops the load.
-fn take_error(
-    dataset: &mut Dataset,
-    source: SourceId,
-    name: &str,
-    error: csv::Error,
-) -> Result<(), LoadError> {
-    let line = error.position().map(|p| p.line());
-    match (error.kind(), line) {
-        (csv::ErrorKind::Io(io), _) => {
-            Err(LoadError::new(name, line, format!("cannot read: {io}")))
-        }
-        (_, Some(line)) => {
-            dataset.reject(source, line, format!("not a readable CSV row: {error}"));
-            Ok(())
-        }
-        (_, None) => Err(LoadError::new(
-            name,
-            None,
-            format!("not a readable CSV file: {error}"),
-        )),
-    }
 }
 
 /// Turns rows of one file into records.

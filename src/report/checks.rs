@@ -107,16 +107,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Attribution {
-        let settings = crate::sample::settings().unwrap();
-        let dataset = crate::load::load_inputs(
-            &settings,
-            vec![crate::load::Input::from_bytes(
-                crate::sample::LOGS_NAME,
-                crate::sample::LOGS,
-            )],
-        )
-        .unwrap();
-        crate::calc::calculate(&settings, &dataset, None, crate::sample::TODAY)
+        crate::sample::month().unwrap().2
     }
 
     #[test]

@@ -202,19 +202,9 @@ pub fn notes(a: &Attribution) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calc::calculate;
 
     fn sample() -> (Settings, Attribution) {
-        let settings = crate::sample::settings().unwrap();
-        let dataset = crate::load::load_inputs(
-            &settings,
-            vec![crate::load::Input::from_bytes(
-                crate::sample::LOGS_NAME,
-                crate::sample::LOGS,
-            )],
-        )
-        .unwrap();
-        let attribution = calculate(&settings, &dataset, None, crate::sample::TODAY);
+        let (settings, _, attribution) = crate::sample::month().unwrap();
         (settings, attribution)
     }
 

@@ -68,7 +68,8 @@ impl Store {
 }
 
 /// A file-name-safe form of a name: lower-case letters and digits, other runs as `-`.
-fn slug(name: &str) -> String {
+/// A name made safe for a file name: lower case, runs of other characters as one `-`.
+pub fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_alphanumeric() {

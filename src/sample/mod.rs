@@ -42,3 +42,20 @@ pub const TODAY: NaiveDate = match NaiveDate::from_ymd_opt(2026, 11, 26) {
 pub fn settings() -> Result<Settings, ConfigError> {
     Settings::from_toml(CONFIG, Path::new("sample-data/apportion.toml"))
 }
+
+/// The sample month's log read into a dataset.
+pub fn dataset(settings: &Settings) -> Result<crate::load::Dataset, crate::load::LoadError> {
+    crate::load::load_inputs(
+        settings,
+        vec![crate::load::Input::from_bytes(LOGS_NAME, LOGS)],
+    )
+}
+
+/// The sample month's configuration, dataset and attribution as of [`TODAY`], without its
+/// ledger: what tests and examples start from.
+pub fn month() -> Result<(Settings, crate::load::Dataset, crate::calc::Attribution), String> {
+    let settings = settings().map_err(|e| e.to_string())?;
+    let dataset = dataset(&settings).map_err(|e| e.to_string())?;
+    let attribution = crate::calc::calculate(&settings, &dataset, None, TODAY);
+    Ok((settings, dataset, attribution))
+}
