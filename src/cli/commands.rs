@@ -147,8 +147,33 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
     if let Some(path) = &args.rejects {
         write_rejects(path, &loaded.dataset)?;
     }
-    print(&report::render(&attribution, args.format))?;
+    let text = match (
+        args.format,
+        explanations(&args.inputs, &loaded, &attribution),
+    ) {
+        (Format::Json, Some(explained)) => {
+            report::json::render_explained(&attribution, Some(&explained))
+        }
+        (format, _) => report::render(&attribution, format),
+    };
+    print(&text)?;
     Ok(exit::NORMAL)
+}
+
+/// Each department's change against the prior month, when the ledger is last month's
+/// archive; a CSV ledger holds only amounts, too little to explain a change.
+fn explanations(
+    inputs: &Inputs,
+    loaded: &Loaded,
+    attribution: &Attribution,
+) -> Option<Vec<crate::calc::explain::Explanation>> {
+    let document = crate::archive::read(inputs.ledger.as_ref()?).ok()?;
+    crate::calc::explain::explain_against_archive(
+        &loaded.settings,
+        &loaded.dataset,
+        attribution,
+        &document["body"],
+    )
 }
 
 fn review(inputs: &Inputs) -> Result<u8, Failure> {

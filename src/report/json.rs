@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::calc::Attribution;
+use crate::calc::explain::Explanation;
 
 /// Version of the JSON layout.
 pub const FORMAT_VERSION: u32 = 1;
@@ -18,14 +19,24 @@ struct Document<'a> {
     generator: String,
     #[serde(flatten)]
     attribution: &'a Attribution,
+    /// Only when the prior ledger is an archive: without one, the document is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanations: Option<&'a [Explanation]>,
 }
 
 /// Renders the attribution as pretty-printed JSON.
 pub fn render(attribution: &Attribution) -> String {
+    render_explained(attribution, None)
+}
+
+/// Renders the attribution as pretty-printed JSON with, when given, the explanation of each
+/// department's change against the prior month (an `explanations` field).
+pub fn render_explained(attribution: &Attribution, explanations: Option<&[Explanation]>) -> String {
     let document = Document {
         format_version: FORMAT_VERSION,
         generator: format!("apportion {}", env!("CARGO_PKG_VERSION")),
         attribution,
+        explanations,
     };
     let mut text = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

@@ -13,6 +13,7 @@ pub mod breakdown;
 pub mod change;
 pub mod decision;
 pub mod diff;
+pub mod explore;
 pub mod inputs;
 pub mod queue;
 pub mod session;
