@@ -135,3 +135,14 @@ fn quitting_while_loading_or_with_ctrl_c_ends_cleanly() {
     // The alternate screen was left: the shell's screen is back.
     assert!(!session.screen.lock().unwrap().screen().alternate_screen());
 }
+
+#[test]
+fn one_key_from_the_overview_charts_the_department_that_spiked() {
+    let data = tempfile::tempdir().unwrap();
+    let mut session = Session::start(data.path());
+    session.wait_for("0 of 36 lines decided");
+    session.press("e");
+    session.wait_for("exploring Marketing: spiked on Nov 17");
+    session.wait_for("█ spike day");
+    session.quit();
+}

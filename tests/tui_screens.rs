@@ -174,3 +174,62 @@ fn no_color_and_ascii_keep_the_label() {
     assert!(text.contains("o normal"));
     assert!(!text.contains('●'));
 }
+
+#[test]
+fn explorer_chart() {
+    each_size("explorer_chart", |app| {
+        drive(app, &[Action::ShowExplorer]);
+    });
+}
+
+#[test]
+fn explorer_hourly_window() {
+    each_size("explorer_hourly", |app| {
+        drive(
+            app,
+            &[Action::ShowExplorer, Action::CycleStep, Action::WidenWindow],
+        );
+    });
+}
+
+#[test]
+fn explorer_compare() {
+    use apportion::tui::explorer::ExplorerMode;
+    each_size("explorer_compare", |app| {
+        drive(
+            app,
+            &[Action::ShowExplorer, Action::Explore(ExplorerMode::Compare)],
+        );
+    });
+}
+
+#[test]
+fn explorer_explain_with_a_csv_ledger() {
+    use apportion::tui::explorer::ExplorerMode;
+    each_size("explorer_explain_csv", |app| {
+        drive(
+            app,
+            &[Action::ShowExplorer, Action::Explore(ExplorerMode::Explain)],
+        );
+    });
+}
+
+#[test]
+fn explorer_peak_load() {
+    use apportion::tui::explorer::ExplorerMode;
+    each_size("explorer_peak", |app| {
+        drive(
+            app,
+            &[Action::ShowExplorer, Action::Explore(ExplorerMode::Peak)],
+        );
+        app.explorer.as_mut().unwrap().wait();
+    });
+}
+
+#[test]
+fn explorer_rows() {
+    each_size("explorer_rows", |app| {
+        drive(app, &[Action::ShowExplorer, Action::ReadRows]);
+        app.explorer.as_mut().unwrap().wait();
+    });
+}

@@ -144,3 +144,92 @@ fn help_returns_to_the_screen_it_was_opened_from() {
     app.update(Action::Quit);
     assert!(!app.running);
 }
+
+#[test]
+fn the_department_that_spiked_is_one_key_from_the_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    assert_eq!(app.screen(), Screen::Overview);
+    // The key `e` of the overview, as the terminal sends it.
+    let key = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('e'),
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    let action = app.action_for(&key).unwrap();
+    app.update(action);
+    assert_eq!(app.screen(), Screen::Explorer);
+    let explorer = app.explorer.as_ref().unwrap();
+    assert_eq!(explorer.department_name(), "Marketing");
+    let spiked: Vec<u32> = explorer
+        .chart
+        .spikes
+        .iter()
+        .map(|s| chrono::Datelike::day(&s.day))
+        .collect();
+    assert!(spiked.contains(&17), "{spiked:?}");
+    assert_eq!(
+        explorer.window_from.date(),
+        explorer
+            .chart
+            .spikes
+            .iter()
+            .max_by_key(|s| s.value / s.median)
+            .unwrap()
+            .day,
+        "the window opens on the worst day"
+    );
+    assert!(!explorer.window.callers.is_empty());
+    app.update(Action::Back);
+    assert_eq!(app.screen(), Screen::Overview);
+}
+
+#[test]
+fn the_window_moves_widens_and_reads_the_rows_behind_a_caller() {
+    use apportion::tui::views::Rows;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowExplorer]);
+    let start = app.explorer.as_ref().unwrap().window_from;
+    drive(
+        &mut app,
+        &[
+            Action::WindowLater,
+            Action::WidenWindow,
+            Action::WidenWindow,
+        ],
+    );
+    let explorer = app.explorer.as_ref().unwrap();
+    assert_eq!(explorer.window_from, start + chrono::Duration::days(1));
+    assert_eq!(explorer.window_steps, 3);
+    let three_days = explorer.window.total;
+    app.update(Action::NarrowWindow);
+    assert!(app.explorer.as_ref().unwrap().window.total < three_days);
+
+    drive(&mut app, &[Action::Down, Action::ReadRows]);
+    assert_eq!(app.screen(), Screen::ExplorerRows);
+    let explorer = app.explorer.as_mut().unwrap();
+    explorer.wait();
+    let Rows::Read(rows) = &explorer.rows else {
+        panic!("{:?}", explorer.rows);
+    };
+    assert!(!rows.is_empty());
+    assert_eq!(explorer.rows_caller, explorer.window.callers[1].name);
+    app.update(Action::Back);
+    assert_eq!(app.screen(), Screen::Explorer);
+}
+
+#[test]
+fn the_hourly_step_keeps_the_window_and_the_measure_cycles() {
+    use apportion::calc::series::{Measure, Step};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowExplorer, Action::CycleStep]);
+    let explorer = app.explorer.as_ref().unwrap();
+    assert_eq!(explorer.step, Step::Hour);
+    assert_eq!(explorer.window_steps, 24, "one day is 24 hours");
+    assert_eq!(explorer.plot.len(), 25 * 24);
+    drive(&mut app, &[Action::CycleMeasure, Action::CycleMeasure]);
+    let explorer = app.explorer.as_ref().unwrap();
+    assert_eq!(explorer.measure, Measure::Tokens);
+    assert!(explorer.overlays.budget.is_empty(), "no budget in tokens");
+}

@@ -11,6 +11,7 @@ pub mod allocate;
 pub mod attribution;
 pub mod bucket;
 pub mod explain;
+pub mod explore;
 pub mod mapping;
 pub mod mismatch;
 pub mod pricing;

@@ -131,7 +131,12 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
                 true => peek.session_path.display().to_string(),
                 false => format!("none yet at {}", peek.session_path.display()),
             };
-            report::render_with_checklist(&peek.attribution, args.format, &peek.checklist, &session)
+            let explained = explanations(&args.inputs, &loaded, &peek.attribution);
+            let extras = report::json::Extras {
+                checklist: Some(&peek.checklist),
+                explanations: explained.as_deref(),
+            };
+            report::render_reviewed(&peek.attribution, args.format, extras, &session)
         }
         None => {
             let attribution = calculate(
@@ -140,11 +145,37 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
                 loaded.ledger.as_ref(),
                 today,
             );
-            report::render(&attribution, args.format)
+            let explained = explanations(&args.inputs, &loaded, &attribution);
+            match (args.format, explained) {
+                (Format::Json, Some(explained)) => report::json::render_with(
+                    &attribution,
+                    report::json::Extras {
+                        checklist: None,
+                        explanations: Some(&explained),
+                    },
+                ),
+                (format, _) => report::render(&attribution, format),
+            }
         }
     };
     print(&text)?;
     Ok(exit::NORMAL)
+}
+
+/// Each department's change against the prior month, when the ledger is last month's
+/// archive; a CSV ledger holds only amounts, too little to explain a change.
+fn explanations(
+    inputs: &Inputs,
+    loaded: &Loaded,
+    attribution: &Attribution,
+) -> Option<Vec<crate::calc::explain::Explanation>> {
+    let document = crate::archive::read(inputs.ledger.as_ref()?).ok()?;
+    crate::calc::explain::explain_against_archive(
+        &loaded.settings,
+        &loaded.dataset,
+        attribution,
+        &document["body"],
+    )
 }
 
 fn review(inputs: &Inputs) -> Result<u8, Failure> {

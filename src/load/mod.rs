@@ -144,6 +144,10 @@ pub struct Capture {
     pub model: Option<String>,
     /// Only records of this local day.
     pub day: Option<NaiveDate>,
+    /// Only records of any of these local hours (a window, or the busiest hours).
+    pub hours: Option<std::collections::BTreeSet<crate::calc::bucket::LocalHour>>,
+    /// Only records of any of these callers.
+    pub callers: Option<std::collections::BTreeSet<Caller>>,
     /// Keep at most this many.
     pub limit: usize,
     /// The records kept, with the source they came from.
@@ -158,6 +162,13 @@ impl Capture {
             && self
                 .day
                 .is_none_or(|d| record.timestamp.with_timezone(&zone).date_naive() == d)
+            && self.hours.as_ref().is_none_or(|hours| {
+                hours.contains(&crate::calc::bucket::LocalHour::of(record.timestamp, zone))
+            })
+            && self
+                .callers
+                .as_ref()
+                .is_none_or(|callers| callers.contains(&record.caller))
     }
 }
 

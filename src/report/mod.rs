@@ -32,20 +32,25 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders an attribution in a format, with the review's checklist (and where its session
-/// is) in the formats that show it: table, JSON and Markdown.
-pub fn render_with_checklist(
+/// Renders an attribution as the month's review has it: with the checklist (and where its
+/// session is) in the table, JSON and Markdown, and in JSON the explanations when given.
+pub fn render_reviewed(
     attribution: &Attribution,
     format: Format,
-    checklist: &crate::review::Checklist,
+    extras: json::Extras<'_>,
     session: &str,
 ) -> String {
+    let with_checklist =
+        |text: String, section: fn(&crate::review::Checklist, &str) -> String| match extras
+            .checklist
+        {
+            Some(checklist) => text + &section(checklist, session),
+            None => text,
+        };
     match format {
-        Format::Table => table::render(attribution) + &checklist::table(checklist, session),
-        Format::Json => json::render_with(attribution, Some(checklist)),
-        Format::Markdown => {
-            markdown::render(attribution) + &checklist::markdown(checklist, session)
-        }
+        Format::Table => with_checklist(table::render(attribution), checklist::table),
+        Format::Json => json::render_with(attribution, extras),
+        Format::Markdown => with_checklist(markdown::render(attribution), checklist::markdown),
         Format::Csv => csv::render(attribution),
     }
 }

@@ -69,7 +69,8 @@ impl Sources {
         self.files.iter().map(|p| Input::open(p)).collect()
     }
 
-    /// The prior ledger: the file named, else the sample's for the sample month.
+    /// The prior ledger: the file named (a CSV ledger or last month's archive), else the
+    /// sample's for the sample month.
     pub fn ledger(&self, currency: &str) -> Result<Option<Ledger>, LoadError> {
         match (&self.ledger, self.is_sample()) {
             (Some(path), _) => crate::archive::read_ledger(path, currency).map(Some),
@@ -78,6 +79,14 @@ impl Sources {
             }
             (None, false) => Ok(None),
         }
+    }
+
+    /// The body of last month's archive when the ledger is one; `None` for a CSV ledger,
+    /// which holds only amounts, not the figures an explanation of the change needs.
+    pub fn prior_archive(&self) -> Option<serde_json::Value> {
+        let path = self.ledger.as_ref()?;
+        let mut document = crate::archive::read(path).ok()?;
+        Some(document["body"].take())
     }
 
     /// The day to judge from: the one given, the sample's fixed day for the sample month

@@ -14,6 +14,7 @@ pub mod change;
 pub mod checklist;
 pub mod decision;
 pub mod diff;
+pub mod explore;
 mod export;
 pub mod inputs;
 pub mod queue;

@@ -1,5 +1,7 @@
 //! What the user can ask for, named by intent rather than by key.
 
+use super::explorer::ExplorerMode;
+
 /// One thing to do; keys, mouse events and the loader all become actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -75,4 +77,24 @@ pub enum Action {
     Click(u16),
     /// Time passed: refresh what moves on its own (the loading gauge).
     Tick,
+    /// Open the explorer on the department that spiked worst.
+    ShowExplorer,
+    /// Show one of the explorer's views.
+    Explore(ExplorerMode),
+    /// Explore the next department.
+    NextDepartment,
+    /// Explore the previous department.
+    PreviousDepartment,
+    /// Move the explorer's window back one step.
+    WindowEarlier,
+    /// Move the explorer's window on one step.
+    WindowLater,
+    /// Widen the explorer's window by one step.
+    WidenWindow,
+    /// Narrow the explorer's window by one step.
+    NarrowWindow,
+    /// Chart the next measure (list cost, converted amount, tokens).
+    CycleMeasure,
+    /// Chart per hour or per day.
+    CycleStep,
 }

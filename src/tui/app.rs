@@ -10,6 +10,7 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::explorer::ExplorerView;
 use super::keys;
 use super::modal::Modal;
 use super::theme::Theme;
@@ -40,11 +41,15 @@ pub enum Screen {
     Rejects,
     /// The keys.
     Help,
+    /// A department's series, window, comparison, explanation and peak load.
+    Explorer,
+    /// The source rows behind a caller in the explorer's window.
+    ExplorerRows,
 }
 
 impl Screen {
     /// Every screen, for tests that go through them all.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 11] = [
         Screen::Loading,
         Screen::Failed,
         Screen::Overview,
@@ -54,6 +59,8 @@ impl Screen {
         Screen::Departments,
         Screen::Rejects,
         Screen::Help,
+        Screen::Explorer,
+        Screen::ExplorerRows,
     ];
 
     /// The name in the header.
@@ -68,6 +75,8 @@ impl Screen {
             Screen::Departments => "Departments",
             Screen::Rejects => "Rejected rows",
             Screen::Help => "Help",
+            Screen::Explorer => "Explorer",
+            Screen::ExplorerRows => "Rows behind a caller",
         }
     }
 }
@@ -113,6 +122,8 @@ pub struct App {
     pub size: Rect,
     /// The time decisions are recorded at (fixed in tests).
     pub clock: fn() -> DateTime<Utc>,
+    /// The explorer, once opened.
+    pub explorer: Option<ExplorerView>,
     rows_result: Option<Receiver<Result<Vec<SourceRow>, String>>>,
 }
 
@@ -135,6 +146,7 @@ impl App {
             message: None,
             size,
             clock: Utc::now,
+            explorer: None,
             rows_result: None,
         }
     }
@@ -231,6 +243,7 @@ impl App {
             Action::Click(row) => self.click(row),
             Action::Open => self.open_detail(),
             Action::NextPanel => self.detail.iter_mut().for_each(DetailView::next_panel),
+            Action::ReadRows if self.screen() == Screen::Explorer => self.explore(action),
             Action::ReadRows => self.read_rows(),
             Action::CycleFilter => self.refilter(|q| q.filter = q.filter.next()),
             Action::CycleSort => self.refilter(|q| q.sort = q.sort.next()),
@@ -247,6 +260,16 @@ impl App {
             | Action::ChangePrice
             | Action::SetReviewer => self.open_modal(action),
             Action::Type(_) | Action::Erase | Action::Submit => {}
+            Action::ShowExplorer
+            | Action::Explore(_)
+            | Action::NextDepartment
+            | Action::PreviousDepartment
+            | Action::WindowEarlier
+            | Action::WindowLater
+            | Action::WidenWindow
+            | Action::NarrowWindow
+            | Action::CycleMeasure
+            | Action::CycleStep => self.explore(action),
         }
     }
 
@@ -254,6 +277,9 @@ impl App {
     fn tick(&mut self) {
         if self.screen() == Screen::Loading {
             self.loading.tick();
+        }
+        if let Some(explorer) = &mut self.explorer {
+            explorer.poll();
         }
         let Some(receiver) = &self.rows_result else {
             return;
@@ -340,6 +366,10 @@ impl App {
             Screen::Recalculations => {
                 let len = review.session.recalculations.len();
                 self.recalculations.step(step, len);
+            }
+            screen @ (Screen::Explorer | Screen::ExplorerRows) => {
+                let rows = screen == Screen::ExplorerRows;
+                self.explorer.iter_mut().for_each(|e| e.step(step, rows));
             }
             _ => {}
         }
@@ -490,6 +520,9 @@ impl App {
         if let (Some(review), Some(detail)) = (&self.review, &mut self.detail) {
             detail.breakdown = breakdown(&review.settings, &review.dataset, &detail.key);
             detail.caller.clamp(detail.breakdown.callers.len());
+        }
+        if let (Some(review), Some(explorer)) = (&self.review, &mut self.explorer) {
+            explorer.refresh(review);
         }
         self.recalculations = Cursor::default();
         self.push(Screen::Recalculations);

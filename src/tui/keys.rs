@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::app::Screen;
+use super::explorer::ExplorerMode;
 
 /// A key, with Ctrl or without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,9 @@ impl Key {
             KeyCode::Enter => "Enter".into(),
             KeyCode::Esc => "Esc".into(),
             KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
             KeyCode::Up => "↑".into(),
             KeyCode::Down => "↓".into(),
             KeyCode::PageUp => "PgUp".into(),
@@ -121,6 +125,7 @@ const GLOBAL: &[Binding] = &[
         Action::ShowRecalculations,
         false,
     ),
+    bind(&[ch('6')], "explorer", Action::ShowExplorer, false),
     bind(&[ch('R')], "reload sources", Action::Reload, false),
     bind(&[ch('W')], "reviewer name", Action::SetReviewer, false),
     bind(&[code(KeyCode::Esc)], "back", Action::Back, false),
@@ -142,8 +147,71 @@ const OVERVIEW: &[Binding] = &[
         Action::ShowQueue,
         true,
     ),
+    bind(&[ch('e')], "explore spikes", Action::ShowExplorer, true),
     bind(&[ch('3')], "departments", Action::ShowDepartments, true),
     bind(&[ch('4')], "rejected rows", Action::ShowRejects, true),
+];
+
+const EXPLORER: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Tab), ch(']')],
+        "next dept",
+        Action::NextDepartment,
+        true,
+    ),
+    bind(
+        &[code(KeyCode::BackTab), ch('[')],
+        "previous dept",
+        Action::PreviousDepartment,
+        false,
+    ),
+    bind(
+        &[code(KeyCode::Left), ch('h')],
+        "window earlier",
+        Action::WindowEarlier,
+        false,
+    ),
+    bind(
+        &[code(KeyCode::Right), ch('l')],
+        "window later",
+        Action::WindowLater,
+        true,
+    ),
+    bind(&[ch('+'), ch('=')], "widen", Action::WidenWindow, true),
+    bind(&[ch('-')], "narrow", Action::NarrowWindow, false),
+    bind(&[ch('m')], "measure", Action::CycleMeasure, true),
+    bind(&[ch('t')], "hour/day", Action::CycleStep, true),
+    bind(&[code(KeyCode::Enter)], "rows", Action::ReadRows, true),
+    bind(
+        &[ch('v')],
+        "chart",
+        Action::Explore(ExplorerMode::Chart),
+        false,
+    ),
+    bind(
+        &[ch('c')],
+        "compare",
+        Action::Explore(ExplorerMode::Compare),
+        true,
+    ),
+    bind(
+        &[ch('o')],
+        "prior month",
+        Action::Explore(ExplorerMode::Prior),
+        false,
+    ),
+    bind(
+        &[ch('x')],
+        "explain",
+        Action::Explore(ExplorerMode::Explain),
+        true,
+    ),
+    bind(
+        &[ch('p')],
+        "peak",
+        Action::Explore(ExplorerMode::Peak),
+        true,
+    ),
 ];
 
 const QUEUE: &[Binding] = &[
@@ -198,7 +266,8 @@ pub fn table(screen: Screen) -> Vec<&'static Binding> {
         Screen::Queue => QUEUE,
         Screen::Detail => DETAIL,
         Screen::Rejects => REJECTS,
-        Screen::Departments | Screen::Recalculations | Screen::Help => PLAIN,
+        Screen::Explorer => EXPLORER,
+        Screen::Departments | Screen::Recalculations | Screen::Help | Screen::ExplorerRows => PLAIN,
     };
     own.iter().chain(MOVE).chain(GLOBAL).collect()
 }

@@ -5,13 +5,14 @@
 //! month is loaded on another thread while a gauge shows its progress.
 //!
 //! - [`app`]: the state and `update`; [`modal`]: the text dialog; [`views`]: selections,
-//!   filters and orders of each screen;
+//!   filters and orders of each screen; [`explorer`]: the analyst's explorer;
 //! - [`keys`]: the key table behind input, footer and help; [`theme`]: colours and symbols;
 //! - [`ui`] and [`screens`]: drawing, one module per screen;
 //! - [`terminal`]: the terminal guard and the event loop; [`logging`]: the log file.
 
 pub mod action;
 pub mod app;
+pub mod explorer;
 pub mod keys;
 pub mod logging;
 pub mod modal;

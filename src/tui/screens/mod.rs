@@ -2,6 +2,7 @@
 
 pub mod departments;
 pub mod detail;
+pub mod explorer;
 pub mod help;
 pub mod loading;
 pub mod overview;
@@ -34,6 +35,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Screen::Departments => departments::render(app, frame, area),
         Screen::Rejects => rejects::render(app, frame, area),
         Screen::Help => help::render(app, frame, area),
+        Screen::Explorer => explorer::render(app, frame, area),
+        Screen::ExplorerRows => explorer::render_rows(app, frame, area),
     }
 }
 
