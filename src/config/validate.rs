@@ -20,6 +20,15 @@ pub const UNATTRIBUTED: &str = "UNATTRIBUTED";
 /// The weekday names a time window accepts.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// The largest magnitude a configured number may have: far above any real invoice, budget,
+/// price or weight, and far enough inside the range of exact decimal arithmetic that the
+/// sums and products of a month's figures cannot overflow.
+pub const LARGEST: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
+/// The highest price per million tokens (and complexity) a model may have, so that a month
+/// of tokens times its prices stays inside exact decimal arithmetic.
+pub const MOST_PER_MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
 /// One thing wrong in a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -95,6 +104,17 @@ impl Problems {
     fn not_negative(&mut self, key: impl fmt::Display, value: Decimal) {
         if value.is_sign_negative() && !value.is_zero() {
             self.add(key, format!("expected zero or more, found '{value}'"));
+        } else {
+            self.not_huge(key, value);
+        }
+    }
+
+    fn not_huge(&mut self, key: impl fmt::Display, value: Decimal) {
+        if value.abs() > LARGEST {
+            self.add(
+                key,
+                format!("expected at most {LARGEST} in size, found '{value}'"),
+            );
         }
     }
 }
@@ -249,6 +269,13 @@ fn check_departments(config: &Config, problems: &mut Problems) -> HashSet<String
             );
         }
         problems.not_negative(format!("{key}.budget"), department.budget.0);
+        let budget = department.budget.0;
+        if budget > Decimal::ZERO && budget < Decimal::new(1, 2) {
+            problems.add(
+                format!("{key}.budget"),
+                format!("expected zero (no budget) or at least 0.01, found '{budget}'"),
+            );
+        }
         for (j, pattern) in department.allowed_models.iter().enumerate() {
             problems.glob(format!("{key}.allowed_models[{j}]"), pattern);
         }
@@ -345,6 +372,29 @@ fn check_models(config: &Config, problems: &mut Problems) {
             }
             problems.glob(&at, name);
         }
+        let prices = [
+            ("input", Some(model.input)),
+            ("output", Some(model.output)),
+            ("cached_input", model.cached_input),
+            ("cache_write", model.cache_write),
+        ];
+        for (name, price) in prices.into_iter().filter_map(|(n, p)| p.map(|p| (n, p))) {
+            if price.0 > MOST_PER_MILLION {
+                problems.add(
+                    format!("{key}.{name}"),
+                    format!("expected a price per million tokens of at most {MOST_PER_MILLION}, found '{}'", price.0),
+                );
+            }
+        }
+        if model.complexity.0 > MOST_PER_MILLION {
+            problems.add(
+                format!("{key}.complexity"),
+                format!(
+                    "expected at most {MOST_PER_MILLION}, found '{}'",
+                    model.complexity.0
+                ),
+            );
+        }
         problems.not_negative(format!("{key}.input"), model.input.0);
         problems.not_negative(format!("{key}.output"), model.output.0);
         if let Some(price) = model.cached_input {
@@ -405,8 +455,12 @@ fn check_invoice(config: &Config, departments: &HashSet<String>, problems: &mut 
             "expected 'proportional' or 'even' (unattributed usage has no fixed shares)",
         );
     }
+    if let Some(total) = invoice.total {
+        problems.not_huge("invoice.total", total.0);
+    }
     for (i, line) in invoice.shared.iter().enumerate() {
         let key = format!("invoice.shared[{i}]");
+        problems.not_huge(format!("{key}.amount"), line.amount.0);
         match line.strategy {
             Strategy::Fixed => check_fixed_shares(line, &key, departments, problems),
             _ if !line.shares.is_empty() => problems.add(

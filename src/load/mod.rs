@@ -289,6 +289,7 @@ impl Dataset {
                 self.window.last_day
             ));
         }
+        check_plausible(record)?;
         self.convert_cost(record)?;
         if let Some(id) = &record.request_id {
             self.check_duplicate(source, record.line, id)?;
@@ -423,6 +424,31 @@ impl Dataset {
     pub fn source_name(&self, source: SourceId) -> &str {
         &self.sources[source as usize].name
     }
+}
+
+/// More tokens of one kind than any record can hold (ten trillion): far above any real call
+/// or aggregate, and low enough that a month's sums cannot overflow.
+pub const MOST_TOKENS: u64 = 10_000_000_000_000;
+
+/// Refuses token counts no real record has, rather than letting sums wrap around.
+fn check_plausible(record: &UsageRecord) -> Result<(), String> {
+    let t = &record.tokens;
+    let largest = [
+        t.input,
+        t.cached_input,
+        t.cache_write,
+        t.cache_write_1h,
+        t.output,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    if largest > MOST_TOKENS || record.calls > MOST_TOKENS {
+        return Err(format!(
+            "{largest} tokens in one record is not plausible (at most {MOST_TOKENS} of a kind)"
+        ));
+    }
+    Ok(())
 }
 
 /// A 128-bit key for a request id (XXH3-128), so that the set of ids seen costs sixteen

@@ -181,8 +181,22 @@ fn no_open_dispute(attribution: &Attribution, session: &Session) -> Check {
 /// equal to the amount to settle.
 fn settled_equals_amount(attribution: &Attribution, session: &Session) -> Check {
     let departments: Decimal = attribution.departments.iter().map(|d| d.settled).sum();
-    let adjustments: Decimal = session.adjustments.iter().map(|a| a.amount).sum();
-    let total = departments + adjustments;
+    // A session saved by hand could hold amounts too large to add; that is a failure to
+    // report, not a reason to stop.
+    let sum = session
+        .adjustments
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a.amount));
+    let Some(adjustments) = sum else {
+        let reason = "the adjustments are too large to add up; undo or correct them".to_string();
+        return check(
+            "settled_equals_amount",
+            "Σ settled equals the amount to settle",
+            false,
+            reason,
+        );
+    };
+    let total = departments.checked_add(adjustments).unwrap_or(Decimal::MAX);
     let ok = total == attribution.amount_to_settle;
     let reason = match (ok, adjustments.is_zero()) {
         (true, _) => format!(

@@ -177,6 +177,12 @@ impl Review {
     ) -> Result<()> {
         self.require_line(key)?;
         require_text(reason, "an adjustment needs a reason")?;
+        if amount.abs() > crate::config::validate::LARGEST {
+            return Err(Error::Invalid(format!(
+                "an adjustment of {amount} is not plausible (at most {} in size)",
+                crate::config::validate::LARGEST
+            )));
+        }
         self.session.adjust(key, amount, reason.trim(), now);
         self.save()
     }
