@@ -10,6 +10,8 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::checklist::ChecklistView;
+use super::export::ExportView;
 use super::keys;
 use super::modal::Modal;
 use super::theme::Theme;
@@ -38,13 +40,17 @@ pub enum Screen {
     Departments,
     /// Rows that were rejected.
     Rejects,
+    /// The month-end checklist.
+    Checklist,
+    /// The export menu.
+    Export,
     /// The keys.
     Help,
 }
 
 impl Screen {
     /// Every screen, for tests that go through them all.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 11] = [
         Screen::Loading,
         Screen::Failed,
         Screen::Overview,
@@ -53,6 +59,8 @@ impl Screen {
         Screen::Recalculations,
         Screen::Departments,
         Screen::Rejects,
+        Screen::Checklist,
+        Screen::Export,
         Screen::Help,
     ];
 
@@ -67,6 +75,8 @@ impl Screen {
             Screen::Recalculations => "Recalculations",
             Screen::Departments => "Departments",
             Screen::Rejects => "Rejected rows",
+            Screen::Checklist => "Checklist",
+            Screen::Export => "Export",
             Screen::Help => "Help",
         }
     }
@@ -105,6 +115,10 @@ pub struct App {
     pub rejects: Cursor,
     /// Selection on the recalculations screen (newest first).
     pub recalculations: Cursor,
+    /// The month-end checklist.
+    pub checklist: ChecklistView,
+    /// The export menu.
+    pub export: ExportView,
     /// The open dialog.
     pub modal: Option<Modal>,
     /// Feedback of the last action.
@@ -131,6 +145,8 @@ impl App {
             departments: Cursor::default(),
             rejects: Cursor::default(),
             recalculations: Cursor::default(),
+            checklist: ChecklistView::default(),
+            export: ExportView::default(),
             modal: None,
             message: None,
             size,
@@ -206,8 +222,15 @@ impl App {
         }
     }
 
-    /// Changes the state by one action.
+    /// Changes the state by one action; the checklist follows every change.
     pub fn update(&mut self, action: Action) {
+        self.apply(action);
+        if action != Action::Tick {
+            self.refresh_checklist();
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
         if self.modal.is_some() && !matches!(action, Action::Quit | Action::Tick) {
             self.modal_action(action);
             return;
@@ -222,6 +245,13 @@ impl App {
             Action::ShowDepartments => self.show(Screen::Departments),
             Action::ShowRejects => self.show(Screen::Rejects),
             Action::ShowRecalculations => self.show(Screen::Recalculations),
+            Action::ShowChecklist => self.show_checklist(),
+            Action::ShowExport => self.show_export(),
+            Action::FixCheck => self.fix_check(),
+            Action::SignOff => self.open_sign_off(),
+            Action::WithdrawSignOff => self.open_withdraw(),
+            Action::ToggleOutput => self.export.toggle(),
+            Action::WriteOutputs => self.write_outputs(None),
             Action::Down => self.step(1),
             Action::Up => self.step(-1),
             Action::PageDown => self.step(self.page() as isize),
@@ -245,6 +275,8 @@ impl App {
             | Action::AssignCaller
             | Action::ChangeComplexity
             | Action::ChangePrice
+            | Action::ShareUnattributed
+            | Action::ChangeFolder
             | Action::SetReviewer => self.open_modal(action),
             Action::Type(_) | Action::Erase | Action::Submit => {}
         }
@@ -255,6 +287,8 @@ impl App {
         if self.screen() == Screen::Loading {
             self.loading.tick();
         }
+        self.poll_source_check();
+        self.poll_export();
         let Some(receiver) = &self.rows_result else {
             return;
         };
@@ -306,13 +340,13 @@ impl App {
         self.review.is_some() || matches!(screen, Screen::Loading | Screen::Failed)
     }
 
-    fn show(&mut self, screen: Screen) {
+    pub(super) fn show(&mut self, screen: Screen) {
         if self.loaded_screen(screen) {
             self.stack = vec![screen];
         }
     }
 
-    fn push(&mut self, screen: Screen) {
+    pub(super) fn push(&mut self, screen: Screen) {
         if self.screen() != screen {
             self.stack.push(screen);
         }
@@ -341,6 +375,11 @@ impl App {
                 let len = review.session.recalculations.len();
                 self.recalculations.step(step, len);
             }
+            Screen::Checklist => self.checklist.step(step),
+            Screen::Export => self
+                .export
+                .cursor
+                .step(step, super::export::Choice::ALL.len()),
             _ => {}
         }
     }
@@ -446,11 +485,12 @@ impl App {
         }));
     }
 
-    fn reload(&mut self) {
+    pub(super) fn reload(&mut self) {
         let now = self.now();
         let Some(review) = &mut self.review else {
             return;
         };
+        let hashed = self.checklist.sources != super::checklist::Sources::Unchecked;
         match review.reload(now) {
             Ok(Some(recalculation)) => {
                 let text = format!(
@@ -461,6 +501,9 @@ impl App {
                 self.after_recalculation(text);
             }
             other => self.report(other.map(|_| "the sources did not change".to_string())),
+        }
+        if hashed {
+            self.check_sources();
         }
     }
 

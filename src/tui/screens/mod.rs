@@ -1,7 +1,9 @@
 //! One module per screen; each draws from the state and never changes it.
 
+pub mod checklist;
 pub mod departments;
 pub mod detail;
+pub mod export;
 pub mod help;
 pub mod loading;
 pub mod overview;
@@ -33,6 +35,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Screen::Recalculations => recalculations::render(app, frame, area),
         Screen::Departments => departments::render(app, frame, area),
         Screen::Rejects => rejects::render(app, frame, area),
+        Screen::Checklist => checklist::render(app, frame, area),
+        Screen::Export => export::render(app, frame, area),
         Screen::Help => help::render(app, frame, area),
     }
 }
