@@ -12,7 +12,10 @@
 //!   - [`archive`]: the approved, tamper-evident archive, read back as next month's ledger;
 //!   - [`alert`]: messages with a chart to the departments in warning or fuse;
 //!   - [`sample`]: the bundled sample month and its generator;
-//!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave;
+//!   - [`review`]: the review session: decisions, adjustments, recalculations, autosave,
+//!     the checklist, sign-offs and the archive export;
+//!   - [`outputs`]: the settlement outputs (routing table, journal, alerts) written from one
+//!     attribution, for every front end;
 //! - front ends: the review in the terminal ([`tui`]) and the command line in `main.rs`
 //!   ([`cli`]).
 
@@ -25,6 +28,7 @@ pub mod calc;
 pub mod cli;
 pub mod config;
 pub mod load;
+pub mod outputs;
 pub mod report;
 pub mod review;
 pub mod sample;

@@ -1,5 +1,6 @@
 //! The real binary in a pseudo-terminal on the sample month: a line approved before quitting
-//! is still approved after a restart.
+//! is still approved after a restart, and a sign-off given in the departments screen is in
+//! the saved session.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -119,6 +120,37 @@ fn an_approval_survives_a_restart() {
         data.path().join("apportion.log").exists(),
         "logs go to the data directory"
     );
+}
+
+#[test]
+fn a_sign_off_given_on_the_departments_screen_is_saved() {
+    let data = tempfile::tempdir().unwrap();
+    let mut session = Session::start(data.path());
+    session.wait_for("0 of 36 lines decided");
+    session.press("3");
+    session.wait_for("sign-offs");
+    // Legal, the fused department, is the eighth row of the sample month.
+    session.press("jjjjjjj");
+    session.wait_for("┌ Legal ");
+    session.press("o");
+    session.wait_for("Sign Legal off: role");
+    session.press("\r");
+    session.wait_for("Sign Legal off as finance");
+    session.press("Henrik Lund\r");
+    session.press("\r");
+    session.wait_for("Henrik Lund signed Legal off as finance");
+    session.quit();
+
+    let saved = std::fs::read_to_string(
+        data.path()
+            .join("sessions/northwind-analytics-2026-11.json"),
+    )
+    .unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let signoff = &saved["signoffs"][0];
+    assert_eq!(signoff["department"], "Legal");
+    assert_eq!(signoff["role"], "finance");
+    assert_eq!(signoff["name"], "Henrik Lund");
 }
 
 #[test]

@@ -126,6 +126,49 @@ fn rejects() {
 }
 
 #[test]
+fn checklist_with_its_next_step() {
+    each_size("checklist", |app| {
+        drive(app, &[Action::ShowChecklist]);
+        app.wait_for_sources();
+        drive(app, &[Action::Down, Action::Down, Action::Down]);
+    });
+}
+
+#[test]
+fn export_menu_refusing_the_archive() {
+    each_size("export_menu", |app| {
+        app.export.folder = "/srv/finance/month-end".into();
+        drive(app, &[Action::ShowExport]);
+        app.wait_for_sources();
+        // The CSV routing table chosen too; nothing is written.
+        drive(app, &[Action::Down, Action::ToggleOutput]);
+    });
+}
+
+#[test]
+fn departments_with_a_sign_off() {
+    each_size("departments_signed", |app| {
+        let legal = app
+            .review
+            .as_ref()
+            .unwrap()
+            .attribution
+            .departments
+            .iter()
+            .position(|d| d.name == "Legal")
+            .unwrap();
+        drive(app, &[Action::ShowDepartments]);
+        for _ in 0..legal {
+            app.update(Action::Down);
+        }
+        app.update(Action::SignOff);
+        type_in(app, "");
+        type_in(app, "Henrik Lund");
+        type_in(app, "within the quarter's budget");
+    });
+}
+
+#[test]
 fn help_of_the_queue() {
     each_size("help", |app| {
         drive(app, &[Action::ShowQueue, Action::ShowHelp])

@@ -248,12 +248,10 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
         args.role
     );
     if lifted {
-        let policy = review
-            .policies()
-            .into_iter()
-            .find(|p| p.department == args.department);
-        if let Some(policy) = policy {
-            let path = write_restore_policy(&review, &policy)?;
+        let path = review
+            .write_restoring_policy(&args.department)
+            .map_err(Failure::output)?;
+        if let Some(path) = path {
             eprintln!(
                 "the fuse of {} is lifted; the restoring policy is {}",
                 args.department,
@@ -262,37 +260,6 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
         }
     }
     Ok(exit::NORMAL)
-}
-
-/// Writes the policy that restores a department into the data directory's `policies/`.
-fn write_restore_policy(
-    review: &crate::review::Review,
-    policy: &crate::report::policy::Policy,
-) -> Result<std::path::PathBuf, Failure> {
-    let dir = crate::review::store::data_dir()
-        .ok_or_else(|| Failure::input("no data directory: set APPORTION_DATA to a folder"))?
-        .join("policies");
-    std::fs::create_dir_all(&dir).map_err(Failure::output)?;
-    let slug: String = policy
-        .department
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let path = dir.join(format!(
-        "restore-{slug}-{}.json",
-        review.attribution.period.month
-    ));
-    let document = serde_json::json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    crate::write::atomic(&path, text.as_bytes()).map_err(Failure::output)?;
-    Ok(path)
 }
 
 fn verify(archive: &Path, sources: &[std::path::PathBuf]) -> Result<u8, Failure> {

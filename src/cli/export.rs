@@ -4,7 +4,8 @@
 //! Each flag names one output and where it goes. The outputs are planned from the flags
 //! before the month is read, so that a wrong extension fails at once; then the month is
 //! calculated once and every output is written from that same attribution. Another output is
-//! one more [`Output`] variant, one line in [`plan`] and one arm in [`write`].
+//! one more [`outputs::Output`] variant, one line in [`plan`] and one arm in
+//! [`outputs::write`].
 
 use std::path::{Path, PathBuf};
 
@@ -13,10 +14,8 @@ use clap::Args;
 use super::Inputs;
 use super::commands::{Failure, attribution};
 use super::exit;
-use crate::alert;
-use crate::calc::Attribution;
-use crate::config::Settings;
-use crate::report::{checks, journal, routing, xlsx};
+use crate::outputs::{self, Settlement, TableFormat};
+use crate::report::checks;
 
 /// Arguments of `export`.
 #[derive(Debug, Args)]
@@ -45,33 +44,28 @@ pub struct ExportArgs {
     pub note: Option<String>,
 }
 
-/// The formats of the routing table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TableFormat {
-    Csv,
-    Xlsx,
-}
-
-/// One output to write, with where it goes.
+/// One output to write: the archive from the review session, or a settlement output.
 #[derive(Debug)]
 enum Output {
-    RoutingTable(PathBuf, TableFormat),
-    Journal(PathBuf),
-    Alerts(PathBuf),
     Archive(PathBuf),
+    Settlement(outputs::Output),
 }
 
 /// Turns the flags into the outputs to write, checking what can be checked before reading.
 fn plan(args: &ExportArgs) -> Result<Vec<Output>, Failure> {
     let mut outputs = Vec::new();
     if let Some(path) = &args.routing_table {
-        outputs.push(Output::RoutingTable(path.clone(), table_format(path)?));
+        let format = table_format(path)?;
+        outputs.push(Output::Settlement(outputs::Output::RoutingTable(
+            path.clone(),
+            format,
+        )));
     }
     if let Some(path) = &args.journal {
-        outputs.push(Output::Journal(path.clone()));
+        outputs.push(Output::Settlement(outputs::Output::Journal(path.clone())));
     }
     if let Some(dir) = &args.alerts {
-        outputs.push(Output::Alerts(dir.clone()));
+        outputs.push(Output::Settlement(outputs::Output::Alerts(dir.clone())));
     }
     if let Some(dir) = &args.archive {
         outputs.insert(0, Output::Archive(dir.clone()));
@@ -85,18 +79,12 @@ fn plan(args: &ExportArgs) -> Result<Vec<Output>, Failure> {
 }
 
 fn table_format(path: &Path) -> Result<TableFormat, Failure> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match extension.as_deref() {
-        Some("csv") => Ok(TableFormat::Csv),
-        Some("xlsx") => Ok(TableFormat::Xlsx),
-        _ => Err(Failure::input(format!(
+    TableFormat::of(path).ok_or_else(|| {
+        Failure::input(format!(
             "--routing-table '{}': expected a file name ending in .csv or .xlsx",
             path.display()
-        ))),
-    }
+        ))
+    })
 }
 
 /// Runs `export`.
@@ -106,21 +94,34 @@ pub fn run(args: &ExportArgs) -> Result<u8, Failure> {
         return run_reviewed(args, &outputs);
     }
     let (loaded, attribution) = attribution(&args.inputs)?;
+    let checks = checks::attribution_checks(&attribution);
+    let settlement = Settlement {
+        settings: &loaded.settings,
+        attribution: &attribution,
+        checks: &checks,
+    };
     for output in &outputs {
-        let done = write(output, &loaded.settings, &attribution)?;
+        let done = write(output, &settlement)?;
         eprintln!("{done}");
     }
     Ok(exit::NORMAL)
 }
 
 /// Exports from the month's review session: the archive first (which the checklist gates),
-/// then the other outputs from the same reviewed settlement.
+/// then the other outputs from the same reviewed settlement, the workbook listing the
+/// review's checklist.
 fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
     let review = open_review(&args.inputs)?;
+    let checks = review.checklist().map_err(Failure::input)?.report_checks();
+    let settlement = Settlement {
+        settings: &review.settings,
+        attribution: &review.attribution,
+        checks: &checks,
+    };
     for output in outputs {
         let done = match output {
             Output::Archive(dir) => archive(&review, dir, args.note.as_deref())?,
-            other => write(other, &review.settings, &review.attribution)?,
+            other => write(other, &settlement)?,
         };
         eprintln!("{done}");
     }
@@ -151,63 +152,15 @@ fn archive(
     Ok(said)
 }
 
-/// Writes one output and says what was written.
-fn write(output: &Output, settings: &Settings, a: &Attribution) -> Result<String, Failure> {
+/// Writes one settlement output and says what was written.
+fn write(output: &Output, settlement: &Settlement<'_>) -> Result<String, Failure> {
     match output {
-        Output::RoutingTable(path, TableFormat::Csv) => {
-            save(path, routing::render_csv(settings, a).as_bytes())?;
-            Ok(format!("wrote the routing table to {}", path.display()))
-        }
-        Output::RoutingTable(path, TableFormat::Xlsx) => {
-            let checks = checks::attribution_checks(a);
-            let bytes = xlsx::render(settings, a, &checks).map_err(Failure::output)?;
-            save(path, &bytes)?;
-            Ok(format!("wrote the routing workbook to {}", path.display()))
-        }
-        Output::Journal(path) => {
-            save(path, journal::render(settings, a).as_bytes())?;
-            Ok(format!("wrote the journal to {}", path.display()))
-        }
-        Output::Alerts(dir) => alerts(dir, settings, a),
+        Output::Settlement(output) => outputs::write(output, settlement).map_err(|e| match e {
+            outputs::Error::Input(message) => Failure::input(message),
+            outputs::Error::Output(message) => Failure::output(message),
+        }),
         Output::Archive(_) => Err(Failure::input(
             "the archive is written from the review session",
         )),
     }
-}
-
-/// Writes the alerts into the outbox, then sends them when a server is configured.
-fn alerts(dir: &Path, settings: &Settings, a: &Attribution) -> Result<String, Failure> {
-    let outbox = alert::prepare(settings, a).map_err(Failure::input)?;
-    let written = alert::write_outbox(dir, &outbox).map_err(Failure::output)?;
-    let mut said = format!("wrote {} alert(s) into {}", written.len(), dir.display());
-    for alert in &outbox.alerts {
-        said.push_str(&format!(
-            "\n  {} ({})",
-            alert.file_name,
-            alert.status.label()
-        ));
-    }
-    for department in &outbox.unaddressed {
-        said.push_str(&format!(
-            "\n  no alert for {department}: it has no contact; set alerts.settlement_contact"
-        ));
-    }
-    if let Some(smtp) = settings
-        .config
-        .alerts
-        .as_ref()
-        .and_then(|c| c.smtp.as_ref())
-    {
-        let sent = alert::send(smtp, &outbox).map_err(Failure::output)?;
-        said.push_str(&format!(
-            "\nsent {sent} alert(s) through {}:{}",
-            smtp.host, smtp.port
-        ));
-    }
-    Ok(said)
-}
-
-fn save(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    crate::write::atomic(path, bytes)
-        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))
 }

@@ -80,6 +80,22 @@ impl Checklist {
         }
     }
 
+    /// The checks as the outputs list them (the workbook's checklist sheet): a check allowed
+    /// with a note does not pass, and says so.
+    pub fn report_checks(&self) -> Vec<crate::report::checks::Check> {
+        self.checks
+            .iter()
+            .map(|c| crate::report::checks::Check {
+                name: c.title.to_string(),
+                passed: c.outcome == Outcome::Pass,
+                detail: match c.outcome {
+                    Outcome::AllowedWithNote => format!("{} (allowed with a note)", c.reason),
+                    _ => c.reason.clone(),
+                },
+            })
+            .collect()
+    }
+
     /// How many checks pass.
     pub fn passed(&self) -> usize {
         self.checks

@@ -34,32 +34,58 @@ impl Review {
 
     /// The checklist as of now; the sources are read again to see whether they changed.
     pub fn checklist(&self) -> Result<Checklist> {
-        let changed = changed_sources(&fingerprints(&self.dataset), &self.current_fingerprints()?);
+        let changed = self.source_check().run()?;
+        Ok(self.checklist_given(&changed))
+    }
+
+    /// The checklist given the sources known to have changed since the calculation. It reads
+    /// no file, so that a front end can run it after every action and hash the sources only
+    /// now and then (with [`Review::source_check`]).
+    pub fn checklist_given(&self, changed_sources: &[String]) -> Checklist {
         let rejects = self.reject_refs();
         let facts = Facts {
             rejects: &rejects,
-            changed_sources: &changed,
+            changed_sources,
         };
-        Ok(checklist::evaluate(
-            &self.attribution,
-            &self.session,
-            &facts,
-        ))
+        checklist::evaluate(&self.attribution, &self.session, &facts)
     }
 
-    fn current_fingerprints(&self) -> Result<Vec<Fingerprint>> {
-        let mut prints = Vec::new();
-        for input in self.sources.open()? {
-            let (size, sha256) = HashingReader::new(input.reader)
-                .finish()
-                .map_err(|e| Error::Invalid(format!("{}: cannot read: {e}", input.name)))?;
-            prints.push(Fingerprint {
-                name: input.name,
-                size,
-                sha256,
-            });
+    /// The request that hashes the sources again and names those that changed since the
+    /// calculation.
+    pub fn source_check(&self) -> SourceCheck {
+        SourceCheck {
+            sources: self.sources.clone(),
+            calculated: fingerprints(&self.dataset),
         }
-        Ok(prints)
+    }
+
+    /// Writes the policy that restores `department` once its fuse is lifted, into the data
+    /// directory's `policies/` folder; `None` when its fuse is not lifted.
+    pub fn write_restoring_policy(&self, department: &str) -> Result<Option<PathBuf>> {
+        if !signoff::lifted(&self.session.signoffs, department) {
+            return Ok(None);
+        }
+        let Some(policy) = self
+            .policies()
+            .into_iter()
+            .find(|p| p.department == department)
+        else {
+            return Ok(None);
+        };
+        let dir = self.data_dir().join("policies");
+        let path = dir.join(format!(
+            "restore-{}-{}.json",
+            super::store::slug(department),
+            self.attribution.period.month
+        ));
+        let document =
+            json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
+        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+        text.push('\n');
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| crate::write::atomic(&path, text.as_bytes()))
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        Ok(Some(path))
     }
 
     /// The fuse policies as of now: a downgrade for every fused department whose fuse is not
@@ -131,6 +157,33 @@ impl Review {
             "export_note": note.map(str::trim).filter(|n| !n.is_empty()),
             "fuse_policies": policies,
         })
+    }
+}
+
+/// A request to hash the sources again: it owns what it needs, so that it can run on another
+/// thread while the screen stays responsive.
+#[derive(Debug, Clone)]
+pub struct SourceCheck {
+    sources: super::Sources,
+    calculated: Vec<Fingerprint>,
+}
+
+impl SourceCheck {
+    /// Reads every source through SHA-256 and names those that differ from the ones the
+    /// attribution was calculated from.
+    pub fn run(self) -> Result<Vec<String>> {
+        let mut prints = Vec::new();
+        for input in self.sources.open()? {
+            let (size, sha256) = HashingReader::new(input.reader)
+                .finish()
+                .map_err(|e| Error::Invalid(format!("{}: cannot read: {e}", input.name)))?;
+            prints.push(Fingerprint {
+                name: input.name,
+                size,
+                sha256,
+            });
+        }
+        Ok(changed_sources(&self.calculated, &prints))
     }
 }
 

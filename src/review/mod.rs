@@ -27,7 +27,7 @@ pub use change::Change;
 pub use checklist::{Check, Checklist, Outcome};
 pub use decision::{Adjustment, Decision, LineKey, LineReview, Note};
 pub use diff::{LineMove, Recalculation};
-pub use export::{Exported, Peek, peek};
+pub use export::{Exported, Peek, SourceCheck, peek};
 pub use inputs::Sources;
 pub use session::{RejectRef, Session};
 pub use signoff::{Role, SignOff};

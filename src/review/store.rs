@@ -21,6 +21,7 @@ pub fn data_dir() -> Option<PathBuf> {
 /// The session file of one organization and month.
 #[derive(Debug, Clone)]
 pub struct Store {
+    data_dir: PathBuf,
     path: PathBuf,
 }
 
@@ -29,8 +30,14 @@ impl Store {
     pub fn new(data_dir: &Path, organization: &str, month: &str) -> Store {
         let name = format!("{}-{month}.json", slug(organization));
         Store {
+            data_dir: data_dir.to_path_buf(),
             path: data_dir.join("sessions").join(name),
         }
+    }
+
+    /// The data directory the session is saved in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Where the session is saved.
@@ -68,7 +75,6 @@ impl Store {
 }
 
 /// A file-name-safe form of a name: lower-case letters and digits, other runs as `-`.
-/// A name made safe for a file name: lower case, runs of other characters as one `-`.
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {

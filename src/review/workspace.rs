@@ -160,6 +160,11 @@ impl Review {
         self.store.path()
     }
 
+    /// The data directory the session is saved in.
+    pub fn data_dir(&self) -> &Path {
+        self.store.data_dir()
+    }
+
     /// Approves a line.
     pub fn approve(&mut self, key: &LineKey, now: DateTime<Utc>) -> Result<()> {
         self.require_line(key)?;

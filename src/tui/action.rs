@@ -21,6 +21,24 @@ pub enum Action {
     ShowRejects,
     /// Go to the recalculation history.
     ShowRecalculations,
+    /// Go to the month-end checklist.
+    ShowChecklist,
+    /// Open the export menu.
+    ShowExport,
+    /// Go to where the selected check of the checklist is fixed.
+    FixCheck,
+    /// Share the unattributed usage among the departments (asks how).
+    ShareUnattributed,
+    /// Sign the selected fused department off (asks the role, the name and a note).
+    SignOff,
+    /// Take back a sign-off of the selected department (asks the role).
+    WithdrawSignOff,
+    /// Choose or leave out the selected output of the export menu.
+    ToggleOutput,
+    /// Change the folder the export menu writes into.
+    ChangeFolder,
+    /// Write the outputs chosen in the export menu.
+    WriteOutputs,
     /// Move the selection down one row.
     Down,
     /// Move the selection up one row.

@@ -10,7 +10,9 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::checklist::ChecklistView;
 use super::explorer::ExplorerView;
+use super::export::ExportView;
 use super::keys;
 use super::modal::Modal;
 use super::theme::Theme;
@@ -39,6 +41,10 @@ pub enum Screen {
     Departments,
     /// Rows that were rejected.
     Rejects,
+    /// The month-end checklist.
+    Checklist,
+    /// The export menu.
+    Export,
     /// The keys.
     Help,
     /// A department's series, window, comparison, explanation and peak load.
@@ -49,7 +55,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen, for tests that go through them all.
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 13] = [
         Screen::Loading,
         Screen::Failed,
         Screen::Overview,
@@ -58,6 +64,8 @@ impl Screen {
         Screen::Recalculations,
         Screen::Departments,
         Screen::Rejects,
+        Screen::Checklist,
+        Screen::Export,
         Screen::Help,
         Screen::Explorer,
         Screen::ExplorerRows,
@@ -74,6 +82,8 @@ impl Screen {
             Screen::Recalculations => "Recalculations",
             Screen::Departments => "Departments",
             Screen::Rejects => "Rejected rows",
+            Screen::Checklist => "Checklist",
+            Screen::Export => "Export",
             Screen::Help => "Help",
             Screen::Explorer => "Explorer",
             Screen::ExplorerRows => "Rows behind a caller",
@@ -114,6 +124,10 @@ pub struct App {
     pub rejects: Cursor,
     /// Selection on the recalculations screen (newest first).
     pub recalculations: Cursor,
+    /// The month-end checklist.
+    pub checklist: ChecklistView,
+    /// The export menu.
+    pub export: ExportView,
     /// The open dialog.
     pub modal: Option<Modal>,
     /// Feedback of the last action.
@@ -142,6 +156,8 @@ impl App {
             departments: Cursor::default(),
             rejects: Cursor::default(),
             recalculations: Cursor::default(),
+            checklist: ChecklistView::default(),
+            export: ExportView::default(),
             modal: None,
             message: None,
             size,
@@ -218,8 +234,15 @@ impl App {
         }
     }
 
-    /// Changes the state by one action.
+    /// Changes the state by one action; the checklist follows every change.
     pub fn update(&mut self, action: Action) {
+        self.apply(action);
+        if action != Action::Tick {
+            self.refresh_checklist();
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
         if self.modal.is_some() && !matches!(action, Action::Quit | Action::Tick) {
             self.modal_action(action);
             return;
@@ -234,6 +257,13 @@ impl App {
             Action::ShowDepartments => self.show(Screen::Departments),
             Action::ShowRejects => self.show(Screen::Rejects),
             Action::ShowRecalculations => self.show(Screen::Recalculations),
+            Action::ShowChecklist => self.show_checklist(),
+            Action::ShowExport => self.show_export(),
+            Action::FixCheck => self.fix_check(),
+            Action::SignOff => self.open_sign_off(),
+            Action::WithdrawSignOff => self.open_withdraw(),
+            Action::ToggleOutput => self.export.toggle(),
+            Action::WriteOutputs => self.write_outputs(None),
             Action::Down => self.step(1),
             Action::Up => self.step(-1),
             Action::PageDown => self.step(self.page() as isize),
@@ -258,6 +288,8 @@ impl App {
             | Action::AssignCaller
             | Action::ChangeComplexity
             | Action::ChangePrice
+            | Action::ShareUnattributed
+            | Action::ChangeFolder
             | Action::SetReviewer => self.open_modal(action),
             Action::Type(_) | Action::Erase | Action::Submit => {}
             Action::ShowExplorer
@@ -281,6 +313,8 @@ impl App {
         if let Some(explorer) = &mut self.explorer {
             explorer.poll();
         }
+        self.poll_source_check();
+        self.poll_export();
         let Some(receiver) = &self.rows_result else {
             return;
         };
@@ -332,13 +366,13 @@ impl App {
         self.review.is_some() || matches!(screen, Screen::Loading | Screen::Failed)
     }
 
-    fn show(&mut self, screen: Screen) {
+    pub(super) fn show(&mut self, screen: Screen) {
         if self.loaded_screen(screen) {
             self.stack = vec![screen];
         }
     }
 
-    fn push(&mut self, screen: Screen) {
+    pub(super) fn push(&mut self, screen: Screen) {
         if self.screen() != screen {
             self.stack.push(screen);
         }
@@ -371,6 +405,11 @@ impl App {
                 let rows = screen == Screen::ExplorerRows;
                 self.explorer.iter_mut().for_each(|e| e.step(step, rows));
             }
+            Screen::Checklist => self.checklist.step(step),
+            Screen::Export => self
+                .export
+                .cursor
+                .step(step, super::export::Choice::ALL.len()),
             _ => {}
         }
     }
@@ -476,11 +515,12 @@ impl App {
         }));
     }
 
-    fn reload(&mut self) {
+    pub(super) fn reload(&mut self) {
         let now = self.now();
         let Some(review) = &mut self.review else {
             return;
         };
+        let hashed = self.checklist.sources != super::checklist::Sources::Unchecked;
         match review.reload(now) {
             Ok(Some(recalculation)) => {
                 let text = format!(
@@ -491,6 +531,9 @@ impl App {
                 self.after_recalculation(text);
             }
             other => self.report(other.map(|_| "the sources did not change".to_string())),
+        }
+        if hashed {
+            self.check_sources();
         }
     }
 

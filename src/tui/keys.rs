@@ -125,7 +125,9 @@ const GLOBAL: &[Binding] = &[
         Action::ShowRecalculations,
         false,
     ),
-    bind(&[ch('6')], "explorer", Action::ShowExplorer, false),
+    bind(&[ch('6')], "checklist", Action::ShowChecklist, false),
+    bind(&[ch('7')], "explorer", Action::ShowExplorer, false),
+    bind(&[ch('x')], "export menu", Action::ShowExport, false),
     bind(&[ch('R')], "reload sources", Action::Reload, false),
     bind(&[ch('W')], "reviewer name", Action::SetReviewer, false),
     bind(&[code(KeyCode::Esc)], "back", Action::Back, false),
@@ -256,6 +258,43 @@ const REJECTS: &[Binding] = &[bind(
     true,
 )];
 
+const CHECKLIST: &[Binding] = &[
+    bind(
+        &[code(KeyCode::Enter), ch('l')],
+        "fix",
+        Action::FixCheck,
+        true,
+    ),
+    bind(
+        &[ch('s')],
+        "share unattributed",
+        Action::ShareUnattributed,
+        true,
+    ),
+    bind(&[ch('x')], "export", Action::ShowExport, true),
+];
+
+const DEPARTMENTS: &[Binding] = &[
+    bind(&[ch('o')], "sign off", Action::SignOff, true),
+    bind(
+        &[ch('O')],
+        "withdraw sign-off",
+        Action::WithdrawSignOff,
+        true,
+    ),
+];
+
+const EXPORT: &[Binding] = &[
+    bind(&[ch(' '), ch('t')], "choose", Action::ToggleOutput, true),
+    bind(&[ch('f')], "folder", Action::ChangeFolder, true),
+    bind(
+        &[code(KeyCode::Enter), ch('w')],
+        "write",
+        Action::WriteOutputs,
+        true,
+    ),
+];
+
 const PLAIN: &[Binding] = &[];
 
 /// The bindings of a screen, its own first, then moving, then the global ones.
@@ -267,7 +306,10 @@ pub fn table(screen: Screen) -> Vec<&'static Binding> {
         Screen::Detail => DETAIL,
         Screen::Rejects => REJECTS,
         Screen::Explorer => EXPLORER,
-        Screen::Departments | Screen::Recalculations | Screen::Help | Screen::ExplorerRows => PLAIN,
+        Screen::Checklist => CHECKLIST,
+        Screen::Departments => DEPARTMENTS,
+        Screen::Export => EXPORT,
+        Screen::Recalculations | Screen::Help | Screen::ExplorerRows => PLAIN,
     };
     own.iter().chain(MOVE).chain(GLOBAL).collect()
 }
@@ -278,6 +320,15 @@ pub fn action_for(screen: Screen, event: &KeyEvent) -> Option<Action> {
         .into_iter()
         .find(|b| b.keys.iter().any(|k| k.matches(event)))
         .map(|b| b.action)
+}
+
+/// The first key that does `action` on `screen`, as the footer writes it, so that a hint
+/// in a screen's text names the key that really does it.
+pub fn key_for(screen: Screen, action: Action) -> String {
+    table(screen)
+        .into_iter()
+        .find(|b| b.action == action)
+        .map_or_else(|| "?".to_string(), |b| b.keys[0].name())
 }
 
 /// The keys of a binding, joined for display (`j/↓`).

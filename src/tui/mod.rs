@@ -6,17 +6,22 @@
 //!
 //! - [`app`]: the state and `update`; [`modal`]: the text dialog; [`views`]: selections,
 //!   filters and orders of each screen; [`explorer`]: the analyst's explorer;
+//! - the close of the month: [`checklist`] (the checklist, kept current), [`signoff`] (the
+//!   sign-off dialog) and [`export`] (the export menu, writing off the UI thread);
 //! - [`keys`]: the key table behind input, footer and help; [`theme`]: colours and symbols;
 //! - [`ui`] and [`screens`]: drawing, one module per screen;
 //! - [`terminal`]: the terminal guard and the event loop; [`logging`]: the log file.
 
 pub mod action;
 pub mod app;
+pub mod checklist;
 pub mod explorer;
+pub mod export;
 pub mod keys;
 pub mod logging;
 pub mod modal;
 pub mod screens;
+pub mod signoff;
 pub mod terminal;
 pub mod theme;
 pub mod ui;

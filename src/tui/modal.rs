@@ -9,7 +9,7 @@ use super::action::Action;
 use super::app::{App, Screen};
 use crate::calc::bucket::CallerId;
 use crate::config::UNATTRIBUTED;
-use crate::review::{Change, LineKey};
+use crate::review::{Change, LineKey, Role};
 
 /// What the typed text is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,20 @@ pub enum Purpose {
     Price(String),
     /// The reviewer's name.
     Reviewer,
+    /// The role a department is signed off in.
+    SignOffRole(String),
+    /// Who signs a department off in a role.
+    SignOffName(String, Role),
+    /// The optional note of a department's sign-off in a role by a person.
+    SignOffNote(String, Role, String),
+    /// The role whose sign-off of a department is taken back.
+    Withdraw(String),
+    /// How unattributed usage is shared.
+    Share,
+    /// The folder the export menu writes into.
+    ExportFolder,
+    /// The note the archive records for a check that allows one.
+    ExportNote,
 }
 
 /// An open dialog.
@@ -50,7 +64,8 @@ pub struct Modal {
 }
 
 impl Modal {
-    fn new(purpose: Purpose, title: String, hint: &str, text: String) -> Modal {
+    /// A dialog with `text` typed in already.
+    pub(super) fn new(purpose: Purpose, title: String, hint: &str, text: String) -> Modal {
         Modal {
             purpose,
             title,
@@ -80,6 +95,8 @@ impl App {
                 )
             }),
             Action::AssignCaller => self.assign_modal(),
+            Action::ShareUnattributed => self.share_modal(),
+            Action::ChangeFolder => self.folder_modal(),
             Action::ChangeComplexity | Action::ChangePrice => self.model_modal(action),
             _ => self.line_modal(action),
         };
@@ -233,6 +250,14 @@ impl App {
             Purpose::Reviewer => review
                 .set_reviewer(text, now)
                 .map(|()| format!("decisions are now recorded as {text}")),
+            Purpose::SignOffRole(_)
+            | Purpose::SignOffName(..)
+            | Purpose::SignOffNote(..)
+            | Purpose::Withdraw(_) => return self.carry_out_sign_off(purpose, text),
+            Purpose::Share => return self.share(text),
+            Purpose::ExportFolder | Purpose::ExportNote => {
+                return self.carry_out_export(purpose, text);
+            }
             Purpose::Assign(_) | Purpose::Complexity(_) | Purpose::Price(_) => {
                 let change = change_for(review, purpose, text)?;
                 let recalculation = review.recalculate(change, now).map_err(|e| e.to_string())?;

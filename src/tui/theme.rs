@@ -99,6 +99,16 @@ impl Theme {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
+    /// A check that passes.
+    pub fn pass(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    /// A check that is allowed with a note.
+    pub fn allowed(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
     /// Keys in the footer and the help.
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)

@@ -75,7 +75,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     spans.push(Span::styled(app.screen().title(), theme.key()));
     if app.review.is_some() && area.width >= 110 {
         spans.push(Span::styled(
-            "   1 overview  2 queue  3 departments  4 rejected  5 recalculations",
+            "   1 overview  2 queue  3 departments  4 rejected  5 recalculations  6 checklist",
             theme.dim(),
         ));
     }

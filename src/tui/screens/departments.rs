@@ -7,8 +7,10 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 
 use super::{cut, header_style, light, money, table_state};
-use crate::review::Review;
-use crate::tui::app::App;
+use crate::calc::{DepartmentSummary, Status};
+use crate::review::{Review, SignOff, signoff};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Screen};
 use crate::tui::ui::table_rows;
 
 /// The table and the panel of the selected department; mouse clicks use the same split.
@@ -34,6 +36,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Line::from(cut(config.map_or("", |c| c.contact.as_str()), 26)),
             Line::from(config.map_or(String::new(), |c| c.cost_center.clone())),
             Line::from(money(d.budget)).right_aligned(),
+            signoff_cell(app, review, d),
         ])
     });
     let widths = [
@@ -43,6 +46,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Fill(1),
         Constraint::Length(11),
         Constraint::Length(10),
+        Constraint::Length(if area.width >= 120 { 40 } else { 11 }),
     ];
     let table = Table::new(rows, widths)
         .header(
@@ -53,6 +57,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 "contact",
                 "cost center",
                 "budget",
+                "sign-offs",
             ])
             .style(header_style(&app.theme)),
         )
@@ -79,6 +84,7 @@ fn render_detail(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
         pct(rust_decimal::Decimal::ONE + t.fuse_margin.0),
         pct(t.spike.0)
     ))];
+    lines.extend(signoff_lines(app, review, &summary.name));
     if let Some(config) = review.settings.department(&summary.name) {
         let allowed = if config.allowed_models.is_empty() {
             "every model".to_string()
@@ -102,4 +108,65 @@ fn render_detail(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
         area,
     );
+}
+
+/// The sign-offs of a fused department in its row: who signed in which role, or how many of
+/// the two are given, and "fuse lifted" once both are.
+fn signoff_cell(app: &App, review: &Review, d: &DepartmentSummary) -> Line<'static> {
+    if d.status != Status::Fuse {
+        return Line::from("");
+    }
+    let given: Vec<&SignOff> = signoffs_of(review, &d.name).collect();
+    if signoff::lifted(&review.session.signoffs, &d.name) {
+        return Line::styled("fuse lifted", app.theme.pass());
+    }
+    let names: Vec<String> = given
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.role))
+        .collect();
+    let text = match names.is_empty() {
+        true => "0 of 2".to_string(),
+        false => format!("1 of 2: {}", names.join(", ")),
+    };
+    Line::styled(text, app.theme.status(Status::Fuse))
+}
+
+/// One line per sign-off of a department: role, who, when and the note.
+fn signoff_lines(app: &App, review: &Review, department: &str) -> Vec<Line<'static>> {
+    let fused = review
+        .attribution
+        .department(department)
+        .is_some_and(|d| d.status == Status::Fuse);
+    if !fused {
+        return Vec::new();
+    }
+    let mut lines: Vec<Line> = signoffs_of(review, department)
+        .map(|s| {
+            let note = s.note.as_ref().map_or(String::new(), |n| format!(": {n}"));
+            Line::from(format!(
+                "signed off as {} by {} on {}{note}",
+                s.role,
+                s.name,
+                s.at.format("%Y-%m-%d %H:%M UTC")
+            ))
+        })
+        .collect();
+    if signoff::lifted(&review.session.signoffs, department) {
+        lines.push(Line::styled("fuse lifted", app.theme.pass()));
+    } else {
+        let sign = crate::tui::keys::key_for(Screen::Departments, Action::SignOff);
+        lines.push(Line::styled(
+            format!("fused: {sign} signs it off (finance and technical director, two people)"),
+            app.theme.status(Status::Fuse),
+        ));
+    }
+    lines
+}
+
+fn signoffs_of<'a>(review: &'a Review, department: &'a str) -> impl Iterator<Item = &'a SignOff> {
+    review
+        .session
+        .signoffs
+        .iter()
+        .filter(move |s| s.department == department)
 }

@@ -1,8 +1,10 @@
 //! One module per screen; each draws from the state and never changes it.
 
+pub mod checklist;
 pub mod departments;
 pub mod detail;
 pub mod explorer;
+pub mod export;
 pub mod help;
 pub mod loading;
 pub mod overview;
@@ -34,6 +36,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Screen::Recalculations => recalculations::render(app, frame, area),
         Screen::Departments => departments::render(app, frame, area),
         Screen::Rejects => rejects::render(app, frame, area),
+        Screen::Checklist => checklist::render(app, frame, area),
+        Screen::Export => export::render(app, frame, area),
         Screen::Help => help::render(app, frame, area),
         Screen::Explorer => explorer::render(app, frame, area),
         Screen::ExplorerRows => explorer::render_rows(app, frame, area),

@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 
-use super::{cut, gauge, header_style, light, money};
+use super::{cut, gauge, header_style, light, maybe_money, money};
 use crate::calc::{Attribution, DepartmentSummary};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -77,26 +77,35 @@ fn summary_lines(a: &Attribution, decided: usize, total: usize) -> Paragraph<'st
 
 fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 120;
-    let header = Row::new([
-        "status",
-        "department",
-        "budget used",
-        "settled",
-        "share",
-        "at close",
-        "reason",
-    ])
-    .style(header_style(theme));
-    let rows = a.departments.iter().map(|d| department_row(theme, d, wide));
-    let widths = [
+    // Last month's settled figures, when a prior ledger or archive was loaded.
+    let prior = a.departments.iter().any(|d| d.prior.is_some());
+    let mut header = vec!["status", "department", "budget used", "settled"];
+    let mut widths = vec![
         Constraint::Length(9),
         Constraint::Length(if wide { 18 } else { 12 }),
         Constraint::Length(if wide { 20 } else { 13 }),
         Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Fill(1),
     ];
+    if prior {
+        header.push("last month");
+        widths.push(Constraint::Length(10));
+    }
+    if prior && wide {
+        header.push("growth");
+        widths.push(Constraint::Length(8));
+    }
+    // On a narrow screen the share makes room for last month's figure.
+    if wide || !prior {
+        header.push("share");
+        widths.push(Constraint::Length(6));
+    }
+    header.extend(["at close", "reason"]);
+    widths.extend([Constraint::Length(9), Constraint::Fill(1)]);
+    let header = Row::new(header).style(header_style(theme));
+    let rows = a
+        .departments
+        .iter()
+        .map(|d| department_row(theme, d, wide, prior));
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -104,16 +113,28 @@ fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: R
     frame.render_widget(table, area);
 }
 
-fn department_row(theme: &Theme, d: &DepartmentSummary, wide: bool) -> Row<'static> {
+fn department_row(theme: &Theme, d: &DepartmentSummary, wide: bool, prior: bool) -> Row<'static> {
     let cells = if wide { 12 } else { 5 };
     let reason = d.reasons.first().map_or(String::new(), |r| r.text.clone());
-    Row::new(vec![
+    let mut row = vec![
         Line::from(light(theme, d.status)),
         Line::from(cut(&d.name, if wide { 18 } else { 12 })),
         Line::from(gauge(theme, d.budget_usage, d.status, cells)),
         Line::from(money(d.settled)).right_aligned(),
-        Line::from(crate::report::pct(d.proportion)).right_aligned(),
+    ];
+    if prior {
+        row.push(Line::from(maybe_money(d.prior)).right_aligned());
+    }
+    if prior && wide {
+        let growth = d.growth.map_or("-".to_string(), crate::report::pct);
+        row.push(Line::from(growth).right_aligned());
+    }
+    if wide || !prior {
+        row.push(Line::from(crate::report::pct(d.proportion)).right_aligned());
+    }
+    row.extend([
         Line::from(money(d.projection.at_close)).right_aligned(),
         Line::from(Span::raw(reason)),
-    ])
+    ]);
+    Row::new(row)
 }
