@@ -13,6 +13,14 @@ fn staged(path: &Path, bytes: &[u8]) -> std::io::Result<NamedTempFile> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        let message = format!(
+            "cannot write '{}': the folder '{}' does not exist",
+            path.display(),
+            dir.display()
+        );
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, message));
+    }
     let mut temp = NamedTempFile::new_in(dir)?;
     temp.write_all(bytes)?;
     set_ordinary_permissions(temp.as_file())?;

@@ -192,3 +192,40 @@ fn a_file_that_is_not_an_archive_is_refused() {
         .code(3)
         .stderr(predicate::str::contains("not an apportion archive"));
 }
+
+#[test]
+fn verify_covers_the_lines_csv_and_a_changed_archive_is_no_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let (november, logs) = month(dir.path(), "2026-11", 1);
+    let (settled, inputs) = settle(&november, &logs, None);
+    let path = write_archive(dir.path(), &november, &settled, inputs);
+
+    let csv = path.with_extension("csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut permissions = std::fs::metadata(&csv).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&csv, permissions).unwrap();
+    std::fs::write(&csv, text.replacen("10.00", "19.00", 1)).unwrap();
+    Command::cargo_bin("apportion")
+        .unwrap()
+        .arg("verify")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("lines CSV"))
+        .stdout(predicate::str::contains("CHANGED since it was archived"));
+
+    let tampered = dir.path().join("tampered.json");
+    let body = std::fs::read_to_string(&path).unwrap().replacen(
+        "\"settled\": \"10.00\"",
+        "\"settled\": \"19.00\"",
+        1,
+    );
+    std::fs::write(&tampered, body).unwrap();
+    let error = archive::read_ledger(&tampered, "USD").unwrap_err();
+    assert!(
+        error.to_string().contains("no longer matches its SHA-256"),
+        "{error}"
+    );
+}

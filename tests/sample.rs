@@ -12,7 +12,7 @@ fn the_committed_sample_is_what_the_generator_writes() {
         let committed = std::fs::read(format!("sample-data/{name}")).unwrap();
         assert!(
             made == committed,
-            "sample-data/{name} differs from the generator's output; regenerate it with `apportion sample --out sample-data`"
+            "sample-data/{name} differs from the generator's output; regenerate it with `apportion sample --out sample-data --replace`"
         );
     }
 }

@@ -174,9 +174,12 @@ fn write_with(
             ));
         }
     }
-    let mut text = serde_json::to_string_pretty(&document(body(contents))).unwrap_or_default();
-    text.push('\n');
+    // The CSV of the lines is hashed into the body, so that verify covers it too.
     let csv = crate::report::csv::render(contents.attribution);
+    let mut body = body(contents);
+    body["lines_csv_sha256"] = Value::String(crate::load::hashing::sha256_hex(csv.as_bytes()));
+    let mut text = serde_json::to_string_pretty(&document(body)).unwrap_or_default();
+    text.push('\n');
 
     create(&csv_path, csv.as_bytes()).map_err(|e| io_error(&csv_path, &e.to_string()))?;
     if let Err(error) = create(&json_path, text.as_bytes()) {
@@ -214,6 +217,12 @@ pub fn read(path: &Path) -> Result<Value, ArchiveError> {
 /// archive's period.
 pub fn ledger_from_archive(path: &Path, currency: &str) -> Result<Ledger, ArchiveError> {
     let document = read(path)?;
+    if document["sha256"].as_str() != Some(canonical::hash(&document["body"]).as_str()) {
+        return Err(ArchiveError::Format {
+            path: path.to_path_buf(),
+            message: "its body no longer matches its SHA-256; run `apportion verify` on it".into(),
+        });
+    }
     let body = &document["body"];
     let format = |message: &str| ArchiveError::Format {
         path: path.to_path_buf(),

@@ -25,6 +25,7 @@ pub fn verify(path: &Path, sources: &[PathBuf]) -> Result<Verification, ArchiveE
         findings: Vec::new(),
     };
     check_body(&document, &mut result);
+    check_lines_csv(path, &document["body"], &mut result);
     for source in sources {
         check_source(&document["body"]["inputs"], source, &mut result)?;
     }
@@ -61,6 +62,32 @@ fn check_body(document: &Value, result: &mut Verification) {
         result
             .findings
             .push(format!("section '{name}' was removed"));
+    }
+}
+
+/// The CSV of the lines beside the archive, when it is there, against the hash in the body.
+fn check_lines_csv(path: &Path, body: &Value, result: &mut Verification) {
+    let Some(recorded) = body["lines_csv_sha256"].as_str() else {
+        return;
+    };
+    let csv = path.with_extension("csv");
+    match std::fs::read(&csv) {
+        Ok(bytes) if sha256_hex(&bytes) == recorded => {
+            result
+                .findings
+                .push(format!("lines CSV {} matches", csv.display()));
+        }
+        Ok(_) => {
+            result.intact = false;
+            result.findings.push(format!(
+                "lines CSV {} CHANGED since it was archived",
+                csv.display()
+            ));
+        }
+        Err(_) => result.findings.push(format!(
+            "lines CSV {} not found beside the archive (not checked)",
+            csv.display()
+        )),
     }
 }
 

@@ -259,15 +259,14 @@ fn department_summary(
         .get(name)
         .cloned()
         .unwrap_or_default();
-    let projection = project(
-        settings,
-        period,
+    let to_date = ToDate {
         settled,
-        totals.converted,
-        &converted_daily,
+        usage_settled: settlement.usage.get(name).copied().unwrap_or_default(),
+        converted: totals.converted,
         budget,
         status,
-    );
+    };
+    let projection = project(settings, period, &to_date, &converted_daily);
 
     DepartmentSummary {
         name: name.to_string(),
@@ -298,20 +297,35 @@ fn department_summary(
     }
 }
 
+/// A department's figures to date, which its projection starts from.
+#[derive(Debug, Clone, Copy)]
+struct ToDate {
+    settled: Decimal,
+    usage_settled: Decimal,
+    converted: Decimal,
+    budget: Decimal,
+    status: Status,
+}
+
 /// Projects a department to the end of the period at its trailing seven-day run rate.
 ///
 /// The run rate is the converted amount of the last seven days with data (fewer at the very
-/// start of a month) turned into settled money at the department's own ratio of settled to
-/// converted amount, so that shared lines scale with usage as they do in the settlement.
+/// start of a month) turned into settled money at the department's own ratio of settled
+/// usage to converted amount. Only usage is projected: the shared lines of the invoice (a
+/// platform fee, a support plan) are the month's and do not grow with the days left.
 fn project(
     settings: &Settings,
     period: &PeriodInfo,
-    settled: Decimal,
-    converted: Decimal,
+    to_date: &ToDate,
     daily: &BTreeMap<NaiveDate, Decimal>,
-    budget: Decimal,
-    status_to_date: Status,
 ) -> Projection {
+    let ToDate {
+        settled,
+        usage_settled,
+        converted,
+        budget,
+        status: status_to_date,
+    } = *to_date;
     let Some(last) = period.data_through else {
         return Projection::default();
     };
@@ -321,7 +335,7 @@ fn project(
     let rate = if converted.is_zero() {
         Decimal::ZERO
     } else {
-        recent / days * (settled / converted)
+        recent / days * (usage_settled / converted)
     };
 
     let remaining = Decimal::from(period.days_without_data);

@@ -213,6 +213,19 @@ fn init(path: &Path) -> Result<u8, Failure> {
 }
 
 fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
+    let names = [sample::CONFIG_NAME, sample::LOGS_NAME, sample::LEDGER_NAME];
+    let existing: Vec<String> = names
+        .iter()
+        .map(|name| args.out.join(name))
+        .filter(|path| path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    if !existing.is_empty() && !args.replace {
+        return Err(Failure::output(format!(
+            "{} already exist(s); pass --replace to write over them, or choose another --out",
+            existing.join(", ")
+        )));
+    }
     sample::generate::write_month(&args.out, args.rows, args.seed).map_err(Failure::output)?;
     eprintln!(
         "wrote a sample month of {} rows into {}",

@@ -138,6 +138,9 @@ pub struct SampleArgs {
     /// Seed of the generator; the same seed gives the same files.
     #[arg(long, default_value_t = crate::sample::DEFAULT_SEED)]
     pub seed: u64,
+    /// Replace the files of an earlier sample in the folder (they are refused otherwise).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Exit codes of `check` and of errors.
