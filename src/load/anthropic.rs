@@ -32,15 +32,7 @@ pub fn read_usage(
     spec: &SourceSpec,
     input: Input<'_>,
 ) -> Result<(), LoadError> {
-    pages::read(
-        dataset,
-        input,
-        USAGE,
-        |dataset, source, result| match usage_record(result, spec) {
-            Ok(record) => dataset.accept(source, record),
-            Err(reason) => dataset.reject(source, result.line, reason),
-        },
-    )
+    pages::read_usage(dataset, input, USAGE, |result| usage_record(result, spec))
 }
 
 /// Reads cost report pages.
@@ -49,15 +41,7 @@ pub fn read_cost(
     spec: &SourceSpec,
     input: Input<'_>,
 ) -> Result<(), LoadError> {
-    pages::read(
-        dataset,
-        input,
-        COST,
-        |dataset, source, result| match cost_line(result, spec) {
-            Ok(line) => dataset.accept_invoice_line(source, line),
-            Err(reason) => dataset.reject(source, result.line, reason),
-        },
-    )
+    pages::read_costs(dataset, input, COST, |result| cost_line(result, spec))
 }
 
 fn bucket_start(bucket: &Object<'_>) -> Result<DateTime<Utc>, String> {

@@ -34,15 +34,7 @@ pub fn read_usage(
     spec: &SourceSpec,
     input: Input<'_>,
 ) -> Result<(), LoadError> {
-    pages::read(
-        dataset,
-        input,
-        USAGE,
-        |dataset, source, result| match usage_record(result, spec) {
-            Ok(record) => dataset.accept(source, record),
-            Err(reason) => dataset.reject(source, result.line, reason),
-        },
-    )
+    pages::read_usage(dataset, input, USAGE, |result| usage_record(result, spec))
 }
 
 /// Reads costs API pages.
@@ -51,15 +43,7 @@ pub fn read_costs(
     spec: &SourceSpec,
     input: Input<'_>,
 ) -> Result<(), LoadError> {
-    pages::read(
-        dataset,
-        input,
-        COSTS,
-        |dataset, source, result| match cost_line(result, spec) {
-            Ok(line) => dataset.accept_invoice_line(source, line),
-            Err(reason) => dataset.reject(source, result.line, reason),
-        },
-    )
+    pages::read_costs(dataset, input, COSTS, |result| cost_line(result, spec))
 }
 
 /// Reads the dashboard's cost export.

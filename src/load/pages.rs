@@ -46,6 +46,43 @@ pub fn read(
     Ok(())
 }
 
+/// Reads pages whose results are usage records: each parsed by `parse`, accepted or rejected.
+pub fn read_usage(
+    dataset: &mut Dataset,
+    input: Input<'_>,
+    format: &str,
+    parse: impl Fn(&Result<'_>) -> std::result::Result<super::UsageRecord, String>,
+) -> std::result::Result<(), LoadError> {
+    read(
+        dataset,
+        input,
+        format,
+        |dataset, source, result| match parse(result) {
+            Ok(record) => dataset.accept(source, record),
+            Err(reason) => dataset.reject(source, result.line, reason),
+        },
+    )
+}
+
+/// Reads pages whose results are costs: each parsed by `parse` into an invoice line, taken
+/// or rejected.
+pub fn read_costs(
+    dataset: &mut Dataset,
+    input: Input<'_>,
+    format: &str,
+    parse: impl Fn(&Result<'_>) -> std::result::Result<super::InvoiceLine, String>,
+) -> std::result::Result<(), LoadError> {
+    read(
+        dataset,
+        input,
+        format,
+        |dataset, source, result| match parse(result) {
+            Ok(line) => dataset.accept_invoice_line(source, line),
+            Err(reason) => dataset.reject(source, result.line, reason),
+        },
+    )
+}
+
 /// Reads one page (or one bucket standing alone).
 fn read_page(
     dataset: &mut Dataset,
