@@ -62,6 +62,76 @@ impl LocalHour {
     }
 }
 
+/// Finds the local hour and day of UTC instants quickly when they come roughly in order: the
+/// zone's offset is looked up once per UTC hour and reused for every instant of that hour,
+/// unless the offset changes within it, when each instant is converted on its own.
+#[derive(Debug, Clone)]
+pub struct LocalClock {
+    zone: Tz,
+    utc_hour: i64,
+    offset: Option<i64>,
+}
+
+impl LocalClock {
+    /// A clock for `zone`.
+    pub fn new(zone: Tz) -> LocalClock {
+        LocalClock {
+            zone,
+            utc_hour: i64::MIN,
+            offset: None,
+        }
+    }
+
+    /// The local hour and local day of `instant`, as [`LocalHour::of`] gives them.
+    pub fn local(&mut self, instant: DateTime<Utc>) -> (LocalHour, NaiveDate) {
+        let seconds = instant.timestamp();
+        let utc_hour = seconds.div_euclid(3600);
+        if utc_hour != self.utc_hour {
+            self.utc_hour = utc_hour;
+            self.offset = steady_offset(self.zone, utc_hour);
+        }
+        match self.offset {
+            Some(offset) => {
+                let local = seconds + offset;
+                let day = NaiveDate::from_num_days_from_ce_opt(
+                    (local.div_euclid(86_400) + UNIX_EPOCH_DAYS_FROM_CE) as i32,
+                );
+                match day {
+                    Some(day) => (LocalHour(local.div_euclid(3600)), day),
+                    None => Self::convert(instant, self.zone),
+                }
+            }
+            None => Self::convert(instant, self.zone),
+        }
+    }
+
+    fn convert(instant: DateTime<Utc>, zone: Tz) -> (LocalHour, NaiveDate) {
+        let naive = instant.with_timezone(&zone).naive_local();
+        (LocalHour::from_naive(naive), naive.date())
+    }
+}
+
+/// Days from 0001-01-01 to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// The zone's offset from UTC in seconds throughout one UTC hour, `None` when it changes
+/// within the hour.
+fn steady_offset(zone: Tz, utc_hour: i64) -> Option<i64> {
+    use chrono::{Offset, TimeZone};
+    let offset_at = |seconds: i64| {
+        DateTime::from_timestamp(seconds, 0).map(|at| {
+            i64::from(
+                zone.offset_from_utc_datetime(&at.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        })
+    };
+    let start = offset_at(utc_hour.checked_mul(3600)?)?;
+    let end = offset_at(utc_hour * 3600 + 3599)?;
+    (start == end).then_some(start)
+}
+
 /// The key of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BucketKey {
@@ -93,16 +163,21 @@ pub struct BucketSums {
 impl BucketSums {
     /// Folds one record in.
     pub fn add(&mut self, record: &UsageRecord) {
+        self.add_figures(&Figures::of(record));
+    }
+
+    /// Folds in the figures of one record.
+    pub fn add_figures(&mut self, figures: &Figures) {
         self.rows += 1;
-        if !record.success {
-            self.failed_calls += record.calls;
+        if !figures.success {
+            self.failed_calls += figures.calls;
             return;
         }
-        self.calls += record.calls;
-        self.tokens.add(&record.tokens);
-        if let Some(cost) = record.provider_cost {
+        self.calls += figures.calls;
+        self.tokens.add(&figures.tokens);
+        if let Some(cost) = figures.provider_cost {
             self.provider_cost += cost;
-            self.provider_cost_calls += record.calls;
+            self.provider_cost_calls += figures.calls;
         }
     }
 
@@ -114,6 +189,31 @@ impl BucketSums {
         self.tokens.add(&other.tokens);
         self.provider_cost += other.provider_cost;
         self.provider_cost_calls += other.provider_cost_calls;
+    }
+}
+
+/// What one record adds to its bucket, without the caller and model that choose the bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// Calls the record stands for.
+    pub calls: u64,
+    /// Tokens by kind.
+    pub tokens: Tokens,
+    /// The provider's cost in the settlement currency, when the source carries one.
+    pub provider_cost: Option<Decimal>,
+    /// Whether the calls succeeded.
+    pub success: bool,
+}
+
+impl Figures {
+    /// The figures of a record.
+    pub fn of(record: &UsageRecord) -> Figures {
+        Figures {
+            calls: record.calls,
+            tokens: record.tokens,
+            provider_cost: record.provider_cost,
+            success: record.success,
+        }
     }
 }
 
@@ -164,17 +264,51 @@ impl Buckets {
         let caller = self.caller_id(&record.caller);
         let model = self.model_id(&record.model);
         let hour = LocalHour::of(record.timestamp, zone);
-        self.sums
-            .entry(BucketKey {
+        self.add_figures(
+            source,
+            BucketKey {
                 caller,
                 model,
                 hour,
-            })
-            .or_default()
-            .add(record);
-        *self.rows_by_source.entry((source, caller)).or_default() += 1;
-        if record.success {
-            *self.pairs.entry((caller, model)).or_default() += record.calls;
+            },
+            &Figures::of(record),
+        );
+    }
+
+    /// Folds the figures of one record, read from `source`, into the bucket `key`.
+    pub fn add_figures(&mut self, source: SourceId, key: BucketKey, figures: &Figures) {
+        self.sums.entry(key).or_default().add_figures(figures);
+        *self.rows_by_source.entry((source, key.caller)).or_default() += 1;
+        if figures.success {
+            *self.pairs.entry((key.caller, key.model)).or_default() += figures.calls;
+        }
+    }
+
+    /// Folds in the buckets another reader built from a later part of the same sources.
+    /// Callers and models are interned in the order the other reader met them, so the ids
+    /// come out as if one reader had read everything in order.
+    pub fn absorb(&mut self, other: Buckets) {
+        let callers: Vec<CallerId> = other.callers.iter().map(|c| self.caller_id(c)).collect();
+        let models: Vec<ModelId> = other.models.iter().map(|m| self.model_id(m)).collect();
+        for (key, sums) in other.sums {
+            let key = BucketKey {
+                caller: callers[key.caller as usize],
+                model: models[key.model as usize],
+                hour: key.hour,
+            };
+            self.sums.entry(key).or_default().merge(&sums);
+        }
+        for ((source, caller), rows) in other.rows_by_source {
+            *self
+                .rows_by_source
+                .entry((source, callers[caller as usize]))
+                .or_default() += rows;
+        }
+        for ((caller, model), calls) in other.pairs {
+            *self
+                .pairs
+                .entry((callers[caller as usize], models[model as usize]))
+                .or_default() += calls;
         }
     }
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use csv::ByteRecord;
 use rust_decimal::Decimal;
 
+use super::chunks::{Splitter, each_record};
 use super::generic::parse_tokens;
-use super::hashing::HashingReader;
 use super::{Dataset, Input, LoadError};
 use crate::calc::bucket::SourceId;
 use crate::config::parse_decimal;
@@ -115,33 +115,31 @@ pub fn read(
     mut take: impl FnMut(&mut Dataset, SourceId, &Row<'_>),
 ) -> Result<SourceId, LoadError> {
     let name = input.name.clone();
-    let mut hashing = HashingReader::new(input.reader);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(&mut hashing);
-    let header = reader.byte_headers().map_err(|error| {
-        LoadError::new(&name, Some(1), format!("cannot read the header: {error}"))
-    })?;
-    let header = Header::new(header);
+    let unreadable =
+        |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
+    let (mut splitter, header, first) =
+        Splitter::start(input.reader, CHUNK_BYTES).map_err(unreadable)?;
+    let header = Header::new(&header);
     check_required(&header, required, format, &name)?;
     let source = dataset.begin_source(&name, format);
 
-    let mut record = ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => take_row(dataset, source, &header, &record, &mut take),
-            Err(error) => take_error(dataset, source, &name, error)?,
-        }
-    }
-    drop(reader);
-    let (size, sha256) = hashing
-        .finish()
-        .map_err(|error| LoadError::new(&name, None, format!("cannot read: {error}")))?;
+    splitter
+        .for_each_chunk(first, |chunk| {
+            each_record(chunk, |record, place| match record {
+                Ok(record) => take_row(dataset, source, &header, record, place, &mut take),
+                Err(reason) => dataset.reject(source, place.0, reason),
+            })
+        })
+        .map_err(unreadable)?;
+
+    let (size, sha256) = splitter.finish().map_err(unreadable)?;
     dataset.finish_source(source, size, sha256);
     Ok(source)
 }
+
+/// The size of the chunks a file is read in: enough to make the calls per chunk cheap, small
+/// enough that memory does not grow with the file.
+const CHUNK_BYTES: usize = 1 << 20;
 
 fn check_required(
     header: &Header,
@@ -174,12 +172,9 @@ fn take_row(
     source: SourceId,
     header: &Header,
     record: &ByteRecord,
+    (line, offset): (u64, u64),
     take: &mut impl FnMut(&mut Dataset, SourceId, &Row<'_>),
 ) {
-    let (line, offset) = record
-        .position()
-        .map(|p| (p.line(), p.byte()))
-        .unwrap_or((0, 0));
     if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
         dataset.reject(source, line, "empty row");
         return;
@@ -200,28 +195,4 @@ fn take_row(
         record,
     };
     take(dataset, source, &row);
-}
-
-/// A malformed row is rejected; a failure to read the file at all stops the load.
-pub(super) fn take_error(
-    dataset: &mut Dataset,
-    source: SourceId,
-    name: &str,
-    error: csv::Error,
-) -> Result<(), LoadError> {
-    let line = error.position().map(|p| p.line());
-    match (error.kind(), line) {
-        (csv::ErrorKind::Io(io), _) => {
-            Err(LoadError::new(name, line, format!("cannot read: {io}")))
-        }
-        (_, Some(line)) => {
-            dataset.reject(source, line, format!("not a readable CSV row: {error}"));
-            Ok(())
-        }
-        (_, None) => Err(LoadError::new(
-            name,
-            None,
-            format!("not a readable CSV file: {error}"),
-        )),
-    }
 }

@@ -12,10 +12,14 @@ use chrono_tz::Tz;
 use csv::ByteRecord;
 use rust_decimal::Decimal;
 
-use super::hashing::HashingReader;
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+
+use super::chunks::{Chunk, Splitter, each_record};
+use super::parallel::{self, Part};
 use super::timestamp::parse_timestamp;
-use super::{Caller, Dataset, Input, LoadError, Tokens, UsageRecord};
-use crate::calc::bucket::SourceId;
+use super::{Caller, Dataset, Input, LoadError, Tokens, UsageRecord, Window};
+use crate::calc::bucket::{BucketKey, CallerId, Figures, LocalClock, SourceId};
 use crate::config::{ColumnMap, SourceSpec};
 
 /// The format's name in reports and on the command line.
@@ -139,49 +143,86 @@ fn describe_header(names: &[String]) -> String {
     }
 }
 
-/// Reads one generic CSV input into the dataset.
-pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Result<(), LoadError> {
-    let name = input.name.clone();
-    let zone: Tz = spec
-        .time_zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(Tz::UTC);
-    let mut hashing = HashingReader::new(input.reader);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(&mut hashing);
+/// The size of the chunks a file is cut into for the worker threads.
+const CHUNK_BYTES: usize = 4 << 20;
 
-    let header = reader
-        .byte_headers()
-        .map_err(|error| {
-            LoadError::new(&name, Some(1), format!("cannot read the header: {error}"))
-        })?
-        .clone();
+/// Reads one generic CSV input into the dataset: on every core, or row by row when records
+/// are to be captured (to show the rows behind a figure), where order matters more than speed.
+pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Result<(), LoadError> {
+    if dataset.capture.is_some() {
+        read_in_order(dataset, spec, input)
+    } else {
+        read_in_chunks(dataset, spec, input, CHUNK_BYTES)
+    }
+}
+
+/// Reads an input row by row on this thread.
+pub fn read_in_order(
+    dataset: &mut Dataset,
+    spec: &SourceSpec,
+    input: Input<'_>,
+) -> Result<(), LoadError> {
+    let name = input.name.clone();
+    let unreadable =
+        |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
+    let (mut splitter, header, first) =
+        Splitter::start(input.reader, CHUNK_BYTES).map_err(unreadable)?;
     let columns = Columns::locate(&header, &spec.columns, &name)?;
     let source = dataset.begin_source(&name, NAME);
-    let rows = RowReader {
-        columns: &columns,
-        spec,
-        zone,
-    };
+    let rows = RowReader::new(&columns, spec);
 
-    let mut record = ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => rows.take(dataset, source, &record),
-            Err(error) => super::csv_rows::take_error(dataset, source, &name, error)?,
-        }
-    }
-    drop(reader);
+    splitter
+        .for_each_chunk(first, |chunk| rows.take_chunk(dataset, source, chunk))
+        .map_err(unreadable)?;
 
-    let (size, sha256) = hashing
-        .finish()
-        .map_err(|error| LoadError::new(&name, None, format!("cannot read: {error}")))?;
+    let (size, sha256) = splitter.finish().map_err(unreadable)?;
     dataset.finish_source(source, size, sha256);
     Ok(())
+}
+
+/// Reads an input in chunks of about `chunk_bytes`, folded on worker threads. The result is
+/// the same as [`read_in_order`] gives, row for row.
+pub fn read_in_chunks(
+    dataset: &mut Dataset,
+    spec: &SourceSpec,
+    input: Input<'_>,
+    chunk_bytes: usize,
+) -> Result<(), LoadError> {
+    let name = input.name.clone();
+    let unreadable =
+        |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
+    let (mut splitter, header, first) =
+        Splitter::start(input.reader, chunk_bytes).map_err(unreadable)?;
+    let columns = Columns::locate(&header, &spec.columns, &name)?;
+    let source = dataset.begin_source(&name, NAME);
+    let rows = RowReader::new(&columns, spec);
+    let window = dataset.window.clone();
+
+    parallel::read_chunks(
+        dataset,
+        source,
+        first,
+        &mut splitter,
+        |chunk| rows.fold_chunk(&window, source, chunk),
+        |dataset, chunk| rows.take_chunk(dataset, source, chunk),
+    )
+    .map_err(unreadable)?;
+
+    let (size, sha256) = splitter.finish().map_err(unreadable)?;
+    dataset.finish_source(source, size, sha256);
+    Ok(())
+}
+
+/// A row's fields, checked but not copied.
+struct View<'r> {
+    timestamp: DateTime<Utc>,
+    request_id: Option<&'r str>,
+    caller: [Option<&'r str>; 5],
+    model: &'r str,
+    tokens: Tokens,
+    provider_cost: Option<Decimal>,
+    currency: Option<&'r str>,
+    success: bool,
 }
 
 /// Turns rows of one file into records.
@@ -191,12 +232,23 @@ struct RowReader<'a> {
     zone: Tz,
 }
 
-impl RowReader<'_> {
-    fn take(&self, dataset: &mut Dataset, source: SourceId, row: &ByteRecord) {
-        let (line, offset) = row
-            .position()
-            .map(|p| (p.line(), p.byte()))
-            .unwrap_or((0, 0));
+impl<'a> RowReader<'a> {
+    fn new(columns: &'a Columns, spec: &'a SourceSpec) -> RowReader<'a> {
+        let zone: Tz = spec
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(Tz::UTC);
+        RowReader {
+            columns,
+            spec,
+            zone,
+        }
+    }
+
+    /// Takes one row, which begins at `place` (line and byte offset), into the dataset.
+    fn take(&self, dataset: &mut Dataset, source: SourceId, row: &ByteRecord, place: (u64, u64)) {
+        let (line, offset) = place;
         if is_blank(row) {
             dataset.reject(source, line, "empty row");
             return;
@@ -207,7 +259,109 @@ impl RowReader<'_> {
         }
     }
 
+    /// Takes every row of a chunk into the dataset, in order.
+    fn take_chunk(&self, dataset: &mut Dataset, source: SourceId, chunk: &Chunk) {
+        each_record(chunk, |record, place| match record {
+            Ok(record) => self.take(dataset, source, record, place),
+            Err(reason) => dataset.reject(source, place.0, reason),
+        });
+    }
+
+    /// Folds every row of a chunk into a part of its own (on a worker thread).
+    fn fold_chunk(&self, window: &Window, source: SourceId, chunk: &Chunk) -> Part {
+        let mut folder = Folder {
+            part: Part::default(),
+            callers: FxHashMap::default(),
+            key: Vec::new(),
+            clock: LocalClock::new(window.zone),
+        };
+        each_record(chunk, |row, (line, _)| {
+            let Ok(row) = row else {
+                folder.part.unreadable = true;
+                return;
+            };
+            if is_blank(row) {
+                folder.part.reject(line, "empty row");
+                return;
+            }
+            if let Err(reason) = self.fold_row(window, source, row, line, &mut folder) {
+                folder.part.reject(line, reason);
+            }
+        });
+        folder.part
+    }
+
+    /// Checks one row as [`Dataset::accept`] does and folds it into the part.
+    fn fold_row(
+        &self,
+        window: &Window,
+        source: SourceId,
+        row: &ByteRecord,
+        line: u64,
+        folder: &mut Folder,
+    ) -> Result<(), String> {
+        let view = self.view(row)?;
+        let (hour, day) = folder.clock.local(view.timestamp);
+        window.admit_day(view.timestamp, day)?;
+        super::check_plausible(&view.tokens, 1)?;
+        let provider_cost = match (view.currency, view.provider_cost) {
+            (Some(currency), Some(amount)) => {
+                let (amount, rate) = window.convert(amount, currency)?;
+                if let Some(code) = rate {
+                    *folder.part.rates.entry(code).or_default() += 1;
+                }
+                Some(amount)
+            }
+            (_, amount) => amount,
+        };
+        if let Some(id) = view.request_id {
+            folder
+                .part
+                .request_keys
+                .push((super::request_key(id), line));
+        }
+
+        let caller = folder.caller_id(&view.caller, || self.caller_of(&view.caller));
+        let part = &mut folder.part;
+        let model = part.buckets.model_id(view.model);
+        let figures = Figures {
+            calls: 1,
+            tokens: view.tokens,
+            provider_cost,
+            success: view.success,
+        };
+        part.buckets.add_figures(
+            source,
+            BucketKey {
+                caller,
+                model,
+                hour,
+            },
+            &figures,
+        );
+        part.accepted += 1;
+        part.last_timestamp = part.last_timestamp.max(Some(view.timestamp));
+        Ok(())
+    }
+
     fn parse(&self, row: &ByteRecord, line: u64, offset: u64) -> Result<UsageRecord, String> {
+        let view = self.view(row)?;
+        Ok(UsageRecord {
+            line,
+            offset,
+            timestamp: view.timestamp,
+            request_id: view.request_id.map(str::to_string),
+            caller: self.caller_of(&view.caller),
+            model: view.model.to_string(),
+            tokens: view.tokens,
+            calls: 1,
+            provider_cost: view.provider_cost,
+            currency: view.currency.map(|s| s.to_ascii_uppercase()),
+            success: view.success,
+        })
+    }
+
+    fn view<'r>(&'r self, row: &'r ByteRecord) -> Result<View<'r>, String> {
         let c = self.columns;
         if row.len() != c.width {
             return Err(format!(
@@ -219,43 +373,46 @@ impl RowReader<'_> {
         let timestamp = parse_timestamp(text(row, c.timestamp, c)?, self.zone)
             .map_err(|e| format!("column '{}': {e}", c.name(c.timestamp)))?;
         let model = match optional(row, c.model, c)? {
-            Some(model) => model.to_string(),
-            None => self.spec.columns.default_model.clone().ok_or_else(|| {
+            Some(model) => model,
+            None => self.spec.columns.default_model.as_deref().ok_or_else(|| {
                 format!(
                     "column '{}' is empty: expected a model name",
                     c.name(c.model.unwrap_or(0))
                 )
             })?,
         };
+        let request_id = optional(row, c.request_id, c)?;
+        let caller = [
+            optional(row, c.api_key, c)?,
+            optional(row, c.user, c)?,
+            optional(row, c.project, c)?,
+            optional(row, c.team, c)?,
+            optional(row, c.tags, c)?,
+        ];
 
-        Ok(UsageRecord {
-            line,
-            offset,
+        Ok(View {
             timestamp,
-            request_id: optional(row, c.request_id, c)?.map(str::to_string),
-            caller: self.caller(row)?,
+            request_id,
+            caller,
             model,
             tokens: self.tokens(row)?,
-            calls: 1,
             provider_cost: self.cost(row)?,
-            currency: optional(row, c.currency, c)?.map(|s| s.to_ascii_uppercase()),
+            currency: optional(row, c.currency, c)?,
             success: self.success(row)?,
         })
     }
 
-    fn caller(&self, row: &ByteRecord) -> Result<Caller, String> {
-        let c = self.columns;
-        let owned = |i| optional(row, i, c).map(|v| v.map(str::to_string));
-        Ok(Caller {
-            api_key: owned(c.api_key)?,
-            user: owned(c.user)?,
-            project: owned(c.project)?,
-            team: owned(c.team)?,
-            tags: optional(row, c.tags, c)?
-                .map(split_tags)
-                .unwrap_or_default(),
+    fn caller_of(&self, fields: &[Option<&str>; 5]) -> Caller {
+        let [api_key, user, project, team, tags] = fields;
+        let owned = |v: &Option<&str>| v.map(str::to_string);
+        Caller {
+            api_key: owned(api_key),
+            user: owned(user),
+            project: owned(project),
+            team: owned(team),
+            tags: tags.map(split_tags).unwrap_or_default(),
             fallback_department: self.spec.default_department.clone(),
-        })
+        }
     }
 
     fn tokens(&self, row: &ByteRecord) -> Result<Tokens, String> {
@@ -313,6 +470,43 @@ impl RowReader<'_> {
                 )
             }),
         }
+    }
+}
+
+/// What a worker keeps while folding one chunk.
+struct Folder {
+    part: Part,
+    callers: FxHashMap<Vec<u8>, CallerId>,
+    key: Vec<u8>,
+    clock: LocalClock,
+}
+
+impl Folder {
+    /// The id of the caller whose fields these are, building the caller only the first time
+    /// its fields are met: most rows repeat a caller seen a moment before.
+    fn caller_id(
+        &mut self,
+        fields: &[Option<&str>; 5],
+        build: impl FnOnce() -> Caller,
+    ) -> CallerId {
+        self.key.clear();
+        for field in fields {
+            match field {
+                None => self.key.push(0),
+                Some(text) => {
+                    self.key.push(1);
+                    self.key
+                        .extend_from_slice(&(text.len() as u32).to_le_bytes());
+                    self.key.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+        if let Some(&id) = self.callers.get(self.key.as_slice()) {
+            return id;
+        }
+        let id = self.part.buckets.caller_id(&build());
+        self.callers.insert(self.key.clone(), id);
+        id
     }
 }
 
@@ -424,5 +618,89 @@ mod tests {
     fn header_names_ignore_case_space_and_bom() {
         assert_eq!(normalize("\u{feff}\u{feff}Input Tokens"), "inputtokens");
         assert_eq!(normalize("input_tokens"), "inputtokens");
+    }
+
+    /// What a reading produced, in a form that compares as a whole.
+    fn outcome(dataset: &Dataset) -> String {
+        let mut sums: Vec<_> = dataset.buckets.sums.iter().collect();
+        sums.sort_by_key(|(key, _)| **key);
+        let mut by_source: Vec<_> = dataset.buckets.rows_by_source.iter().collect();
+        by_source.sort();
+        let mut pairs: Vec<_> = dataset.buckets.pairs.iter().collect();
+        pairs.sort();
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            dataset.sources,
+            dataset.rejects,
+            dataset.buckets.callers,
+            dataset.buckets.models,
+            sums,
+            by_source,
+            pairs,
+            dataset.last_timestamp,
+            dataset.rates_used
+        )
+    }
+
+    fn read_both(text: &[u8], chunk_bytes: usize) -> (String, String) {
+        let settings = crate::sample::settings().unwrap();
+        let spec = super::super::spec_for(&settings, "gateway-2026-11.csv");
+
+        let mut in_order = Dataset::new(&settings);
+        read_in_order(&mut in_order, &spec, Input::from_bytes("g.csv", text)).unwrap();
+        let mut chunked = Dataset::new(&settings);
+        read_in_chunks(
+            &mut chunked,
+            &spec,
+            Input::from_bytes("g.csv", text),
+            chunk_bytes,
+        )
+        .unwrap();
+        (outcome(&in_order), outcome(&chunked))
+    }
+
+    #[test]
+    fn the_sample_month_reads_the_same_in_chunks() {
+        let (in_order, chunked) = read_both(crate::sample::LOGS, 64 * 1024);
+        assert_eq!(in_order, chunked);
+        assert!(
+            in_order.contains("duplicate of request"),
+            "the sample has duplicates"
+        );
+    }
+
+    /// Rows of every kind a chunk boundary could fall between or inside.
+    const ROWS: [&str; 14] = [
+        "req_1,2026-11-03T10:00:00Z,sk-mkt-4c739aa333a2,ana,growth,p,env:prod,gpt-4o-mini,100,20,0,50,0.01,USD,success\n",
+        "req_2,2026-11-03T10:20:00Z,sk-res-45e936947375,kofi,research,p,\"a,b\",gpt-4o,10,0,0,5,,,success\r\n",
+        "req_3,2026-11-04T23:30:00Z,sk-eng-000000000001,\"li\nmei\",eng,p,,gpt-4o,1,0,0,1,0.5,EUR,200\n",
+        "req_1,2026-11-05T10:00:00Z,sk-mkt-4c739aa333a2,ana,growth,p,,gpt-4o-mini,1,0,0,1,,,success\n",
+        "req_4,2026-12-05T10:00:00Z,sk-mkt-4c739aa333a2,ana,growth,p,,gpt-4o-mini,1,0,0,1,,,success\n",
+        "req_5,2026-11-06T10:00:00Z,sk-mkt-4c739aa333a2,ana,growth,p,,gpt-4o-mini,1.5,0,0,1,,,success\n",
+        "req_6,2026-11-06T10:00:00Z,sk-mkt-4c739aa333a2,ana,growth\n",
+        "\n",
+        " , , , , , , , , , , , , , , \n",
+        ",2026-11-07T10:00:00Z,,,,,,gpt-4o,3,0,0,3,,,error\n",
+        "req_7,2026-11-07T11:00:00Z,sk-ab\"c,bo,x,p,,gpt-4o,3,0,0,3,,,success\n",
+        "req_8,2026-11-07T12:00:00Z,sk-sal-1,\"say \"\"hi\"\"\",x,p,,claude-x,3,0,0,3,,,ok\n",
+        "req_9,2026-11-07 13:00:00,sk-sal-1,bo,x,p,,gpt-4o,3,1,0,3,0.2,USD,maybe\n",
+        "req_10,2026-10-31T23:30:00Z,sk-sal-1,bo,x,p,,gpt-4o,3,1,0,3,0.2,USD,success\n",
+    ];
+
+    const HEADER: &str = "request_id,timestamp,api_key,user,team,project,tags,model,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,cost,currency,status\n";
+
+    proptest::proptest! {
+        #[test]
+        fn chunks_read_like_one_reader(
+            picks in proptest::collection::vec(0..ROWS.len(), 0..60),
+            chunk_bytes in 1usize..400,
+        ) {
+            let mut text = HEADER.to_string();
+            for pick in picks {
+                text.push_str(ROWS[pick]);
+            }
+            let (in_order, chunked) = read_both(text.as_bytes(), chunk_bytes);
+            proptest::prop_assert_eq!(in_order, chunked);
+        }
     }
 }

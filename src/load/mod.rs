@@ -5,6 +5,7 @@
 //! the counts per source so that the conservation line can be shown and tested.
 
 pub mod anthropic;
+mod chunks;
 pub mod claude_code;
 mod csv_rows;
 pub mod detect;
@@ -17,6 +18,7 @@ pub mod ledger;
 pub mod litellm;
 pub mod openai;
 mod pages;
+mod parallel;
 mod record;
 pub mod timestamp;
 
@@ -113,6 +115,56 @@ pub struct Window {
     pub currency: String,
     /// Configured rates from other currencies into the settlement currency.
     pub rates: BTreeMap<String, Decimal>,
+}
+
+impl Window {
+    /// Checks what every record must meet whatever its format: a local day inside the
+    /// period and plausible token counts.
+    pub fn admit(
+        &self,
+        timestamp: DateTime<Utc>,
+        tokens: &Tokens,
+        calls: u64,
+    ) -> Result<(), String> {
+        let local_day = timestamp.with_timezone(&self.zone).date_naive();
+        self.admit_day(timestamp, local_day)?;
+        check_plausible(tokens, calls)
+    }
+
+    /// Refuses a call whose local day is outside the period.
+    pub fn admit_day(&self, timestamp: DateTime<Utc>, local_day: NaiveDate) -> Result<(), String> {
+        if local_day < self.first_day || local_day > self.last_day {
+            return Err(format!(
+                "the call at {} ({} local) is outside the period {} to {}",
+                timestamp.format("%Y-%m-%dT%H:%M:%SZ"),
+                local_day,
+                self.first_day,
+                self.last_day
+            ));
+        }
+        Ok(())
+    }
+
+    /// An amount in `currency` expressed in the settlement currency, with the code of the
+    /// configured rate used when there was one to apply.
+    pub fn convert(
+        &self,
+        amount: Decimal,
+        currency: &str,
+    ) -> Result<(Decimal, Option<String>), String> {
+        let code = currency.trim().to_ascii_uppercase();
+        if code == self.currency {
+            return Ok((amount, None));
+        }
+        let Some(&rate) = self.rates.get(&code) else {
+            return Err(format!(
+                "the amount is in '{currency}', not in the settlement currency '{}', and no \
+                 exchange rate is configured for it ([[exchange_rates]])",
+                self.currency
+            ));
+        };
+        Ok((amount * rate, Some(code)))
+    }
 }
 
 /// How far a load has come, shared with another thread that shows it (the review's gauge).
@@ -276,20 +328,8 @@ impl Dataset {
     }
 
     fn check(&mut self, source: SourceId, record: &mut UsageRecord) -> Result<(), String> {
-        let local_day = record
-            .timestamp
-            .with_timezone(&self.window.zone)
-            .date_naive();
-        if local_day < self.window.first_day || local_day > self.window.last_day {
-            return Err(format!(
-                "the call at {} ({} local) is outside the period {} to {}",
-                record.timestamp.format("%Y-%m-%dT%H:%M:%SZ"),
-                local_day,
-                self.window.first_day,
-                self.window.last_day
-            ));
-        }
-        check_plausible(record)?;
+        self.window
+            .admit(record.timestamp, &record.tokens, record.calls)?;
         self.convert_cost(record)?;
         if let Some(id) = &record.request_id {
             self.check_duplicate(source, record.line, id)?;
@@ -326,24 +366,25 @@ impl Dataset {
         amount: Decimal,
         currency: &str,
     ) -> Result<Decimal, String> {
-        let code = currency.trim().to_ascii_uppercase();
-        if code == self.window.currency {
-            return Ok(amount);
+        let (amount, rate_code) = self.window.convert(amount, currency)?;
+        if let Some(code) = rate_code {
+            self.count_rate_use(&code, 1);
         }
-        let Some(&rate) = self.window.rates.get(&code) else {
-            return Err(format!(
-                "the amount is in '{currency}', not in the settlement currency '{}', and no \
-                 exchange rate is configured for it ([[exchange_rates]])",
-                self.window.currency
-            ));
-        };
-        let used = self.rates_used.entry(code.clone()).or_insert(RateUsed {
-            currency: code,
-            rate,
-            rows: 0,
-        });
-        used.rows += 1;
-        Ok(amount * rate)
+        Ok(amount)
+    }
+
+    /// Counts rows converted at the configured rate of `code`.
+    fn count_rate_use(&mut self, code: &str, rows: u64) {
+        let rate = self.window.rates.get(code).copied().unwrap_or(Decimal::ONE);
+        let used = self
+            .rates_used
+            .entry(code.to_string())
+            .or_insert_with(|| RateUsed {
+                currency: code.to_string(),
+                rate,
+                rows: 0,
+            });
+        used.rows += rows;
     }
 
     /// Takes one line of the invoice side. Lines of another currency are converted or
@@ -431,8 +472,7 @@ impl Dataset {
 pub const MOST_TOKENS: u64 = 10_000_000_000_000;
 
 /// Refuses token counts no real record has, rather than letting sums wrap around.
-fn check_plausible(record: &UsageRecord) -> Result<(), String> {
-    let t = &record.tokens;
+pub(super) fn check_plausible(t: &Tokens, calls: u64) -> Result<(), String> {
     let largest = [
         t.input,
         t.cached_input,
@@ -443,7 +483,7 @@ fn check_plausible(record: &UsageRecord) -> Result<(), String> {
     .into_iter()
     .max()
     .unwrap_or(0);
-    if largest > MOST_TOKENS || record.calls > MOST_TOKENS {
+    if largest > MOST_TOKENS || calls > MOST_TOKENS {
         return Err(format!(
             "{largest} tokens in one record is not plausible (at most {MOST_TOKENS} of a kind)"
         ));
@@ -454,7 +494,7 @@ fn check_plausible(record: &UsageRecord) -> Result<(), String> {
 /// A 128-bit key for a request id (XXH3-128), so that the set of ids seen costs sixteen
 /// bytes per row rather than the id's text, with a collision chance far below one in a
 /// trillion for a month of any realistic size.
-fn request_key(id: &str) -> u128 {
+pub(super) fn request_key(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 

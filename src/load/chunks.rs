@@ -1,0 +1,395 @@
+//! Cuts a CSV stream into chunks that begin and end on record boundaries, so that several
+//! threads can parse one file while it is read (and hashed) once, front to back.
+//!
+//! A record boundary is a line feed outside quotes. Counting quotes from the start of the
+//! stream tells which line feeds are outside quotes, but only while every quote sits where
+//! RFC 4180 puts it: at the start of a field, at its end, or doubled inside a quoted field.
+//! A stray quote in an unquoted field (`ab"c`) is a literal character to a CSV reader and would
+//! throw the count off, so from the first such quote on, boundaries are found by a real CSV
+//! parser instead: slower, but never wrong.
+//!
+//! The records of a chunk are read with the csv crate, which skips empty lines (and the line
+//! feed of a CRLF) but reports a record's position as the place where the skipping began;
+//! [`each_record`] moves each position past them, so that every row is named by its own line.
+
+use std::io::{self, Read};
+
+use csv::ByteRecord;
+
+use super::hashing::HashingReader;
+
+/// A piece of the stream that holds whole records only.
+#[derive(Debug)]
+pub struct Chunk {
+    /// The bytes, from the start of a record to the end of a record.
+    pub bytes: Vec<u8>,
+    /// The line (1-based) on which `bytes` begins.
+    pub first_line: u64,
+    /// The byte offset in the stream at which `bytes` begins.
+    pub first_offset: u64,
+}
+
+/// Reads a stream and hands it out as chunks of about `target` bytes.
+pub struct Splitter<R> {
+    reader: HashingReader<R>,
+    target: usize,
+    carry: Vec<u8>,
+    carry_line: u64,
+    carry_offset: u64,
+    eof: bool,
+    quotes_reliable: bool,
+}
+
+impl<R: Read> Splitter<R> {
+    /// Starts reading `reader`, aiming at chunks of `target` bytes.
+    pub fn new(reader: R, target: usize) -> Splitter<R> {
+        Splitter {
+            reader: HashingReader::new(reader),
+            target: target.max(1),
+            carry: Vec::new(),
+            carry_line: 1,
+            carry_offset: 0,
+            eof: false,
+            quotes_reliable: true,
+        }
+    }
+
+    /// The next chunk, `None` at the end of the stream. `recycled` is a buffer the caller is
+    /// done with, reused so that memory stays at a few chunks however long the stream is.
+    pub fn next_chunk(&mut self, recycled: Option<Vec<u8>>) -> io::Result<Option<Chunk>> {
+        let mut buffer = recycled.unwrap_or_default();
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        let mut want = self.target;
+
+        loop {
+            self.fill(&mut buffer, want)?;
+            if buffer.is_empty() {
+                return Ok(None);
+            }
+            if self.eof {
+                return Ok(Some(self.cut(buffer, None)));
+            }
+            if let Some(end) = self.boundary(&buffer) {
+                return Ok(Some(self.cut(buffer, Some(end))));
+            }
+            want = buffer.len() * 2;
+        }
+    }
+
+    /// Starts reading a CSV stream: the splitter, the header record, and the first chunk of
+    /// records after it (empty when there are none).
+    pub fn start(reader: R, target: usize) -> io::Result<(Splitter<R>, ByteRecord, Chunk)> {
+        let mut splitter = Splitter::new(reader, target);
+        let mut first = splitter.next_chunk(None)?.unwrap_or(Chunk {
+            bytes: Vec::new(),
+            first_line: 1,
+            first_offset: 0,
+        });
+        let header = split_header(&mut first);
+        Ok((splitter, header, first))
+    }
+
+    /// Hands `first` and every chunk after it to `take`, in order, on this thread.
+    pub fn for_each_chunk(&mut self, first: Chunk, mut take: impl FnMut(&Chunk)) -> io::Result<()> {
+        let mut next = Some(first);
+        while let Some(chunk) = next {
+            take(&chunk);
+            next = self.next_chunk(Some(chunk.bytes))?;
+        }
+        Ok(())
+    }
+
+    /// Size and SHA-256 of the whole stream, once every chunk was taken.
+    pub fn finish(self) -> io::Result<(u64, String)> {
+        self.reader.finish()
+    }
+
+    /// Reads until `buffer` holds `want` bytes or the stream ends.
+    fn fill(&mut self, buffer: &mut Vec<u8>, want: usize) -> io::Result<()> {
+        if buffer.capacity() < want {
+            buffer.reserve(want - buffer.len());
+        }
+        while buffer.len() < want && !self.eof {
+            let start = buffer.len();
+            buffer.resize(want, 0);
+            match self.reader.read(&mut buffer[start..]) {
+                Ok(0) => {
+                    buffer.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => buffer.truncate(start + n),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => buffer.truncate(start),
+                Err(error) => {
+                    buffer.truncate(start);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the last whole record in `buffer` ends, if one does.
+    fn boundary(&mut self, buffer: &[u8]) -> Option<usize> {
+        if self.quotes_reliable {
+            match last_boundary_by_quotes(buffer) {
+                Ok(end) => return end,
+                Err(StrayQuote) => self.quotes_reliable = false,
+            }
+        }
+        last_boundary_by_parser(buffer)
+    }
+
+    /// Hands out `buffer[..end]` (all of it without `end`) and keeps the rest for later.
+    fn cut(&mut self, mut buffer: Vec<u8>, end: Option<usize>) -> Chunk {
+        if let Some(end) = end {
+            self.carry.extend_from_slice(&buffer[end..]);
+            buffer.truncate(end);
+        }
+        let chunk = Chunk {
+            first_line: self.carry_line,
+            first_offset: self.carry_offset,
+            bytes: buffer,
+        };
+        self.carry_line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+        self.carry_offset += chunk.bytes.len() as u64;
+        chunk
+    }
+}
+
+/// Takes the header record off the front of the first chunk.
+fn split_header(first: &mut Chunk) -> ByteRecord {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(&first.bytes[..]);
+    let header = reader.byte_headers().cloned().unwrap_or_default();
+    let end = (reader.position().byte() as usize).min(first.bytes.len());
+    drop(reader);
+
+    first.first_line += memchr::memchr_iter(b'\n', &first.bytes[..end]).count() as u64;
+    first.first_offset += end as u64;
+    first.bytes.drain(..end);
+    header
+}
+
+/// Hands every record of `chunk` to `take` with the line and byte offset in the file where it
+/// begins. A chunk held in memory cannot fail to be read as CSV (every byte sequence is some
+/// CSV to a flexible reader of byte records), but should it ever, `take` is given the reason
+/// and the rest of the chunk is left.
+pub fn each_record(chunk: &Chunk, mut take: impl FnMut(Result<&ByteRecord, String>, (u64, u64))) {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(&chunk.bytes[..]);
+    let mut record = ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return,
+            Ok(true) => {
+                let place = record.position().map(|p| place_in(chunk, p));
+                take(
+                    Ok(&record),
+                    place.unwrap_or((chunk.first_line, chunk.first_offset)),
+                );
+            }
+            Err(error) => {
+                let place = error.position().map(|p| place_in(chunk, p));
+                let reason = format!("not a readable CSV row: {error}");
+                take(
+                    Err(reason),
+                    place.unwrap_or((chunk.first_line, chunk.first_offset)),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// The line and byte offset in the file of a position a reader of `chunk` reported.
+fn place_in(chunk: &Chunk, position: &csv::Position) -> (u64, u64) {
+    let (line, at) = skip_line_endings(&chunk.bytes, position.line(), position.byte() as usize);
+    (chunk.first_line + line - 1, chunk.first_offset + at as u64)
+}
+
+/// Moves a record start `at` (on `line`) in `bytes` past the line endings there: a record never
+/// starts with one, so those are lines the reader skipped.
+fn skip_line_endings(bytes: &[u8], line: u64, at: usize) -> (u64, usize) {
+    let rest = bytes.get(at..).unwrap_or_default();
+    let skipped = rest
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let lines = memchr::memchr_iter(b'\n', &rest[..skipped]).count() as u64;
+    (line + lines, at + skipped)
+}
+
+/// A quote that is not where RFC 4180 quoting puts one.
+#[derive(Debug, PartialEq)]
+struct StrayQuote;
+
+/// The position just past the last line feed outside quotes, by counting quotes; `Err` when a
+/// quote is misplaced, since the count then says nothing.
+fn last_boundary_by_quotes(buffer: &[u8]) -> Result<Option<usize>, StrayQuote> {
+    let mut inside = false;
+    let mut last = None;
+    for at in memchr::memchr2_iter(b'"', b'\n', buffer) {
+        if buffer[at] == b'\n' {
+            if !inside {
+                last = Some(at + 1);
+            }
+            continue;
+        }
+        if inside {
+            let next = buffer.get(at + 1);
+            if !matches!(next, None | Some(b',' | b'\n' | b'\r' | b'"')) {
+                return Err(StrayQuote);
+            }
+        } else {
+            let previous = at.checked_sub(1).map(|p| buffer[p]);
+            if !matches!(previous, None | Some(b',' | b'\n' | b'\r' | b'"')) {
+                return Err(StrayQuote);
+            }
+        }
+        inside = !inside;
+    }
+    Ok(last)
+}
+
+/// The position just past the last record that a CSV parser sees end inside `buffer`.
+fn last_boundary_by_parser(buffer: &[u8]) -> Option<usize> {
+    let mut parser = csv_core::Reader::new();
+    let mut output = vec![0u8; 64 * 1024];
+    let mut ends = vec![0usize; 1024];
+    let mut consumed = 0;
+    let mut last = None;
+    loop {
+        let (result, read, _, _) = parser.read_record(&buffer[consumed..], &mut output, &mut ends);
+        consumed += read;
+        match result {
+            csv_core::ReadRecordResult::Record => last = Some(consumed),
+            csv_core::ReadRecordResult::OutputFull => output.resize(output.len() * 2, 0),
+            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+            csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                return last.filter(|&end| end > 0 && end < buffer.len());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks_of(text: &str, target: usize) -> Vec<Chunk> {
+        let mut splitter = Splitter::new(text.as_bytes(), target);
+        let mut all = Vec::new();
+        while let Some(chunk) = splitter.next_chunk(None).unwrap() {
+            all.push(chunk);
+        }
+        all
+    }
+
+    #[test]
+    fn chunks_end_on_line_feeds_outside_quotes() {
+        let text = "a,b\n1,\"x\ny\"\n2,z\n3,w\n";
+        let chunks = chunks_of(text, 6);
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.bytes.clone()).collect();
+        assert_eq!(joined, text.as_bytes());
+        for chunk in &chunks {
+            assert!(chunk.bytes.ends_with(b"\n"));
+            let text = String::from_utf8_lossy(&chunk.bytes);
+            assert_eq!(
+                text.matches('"').count() % 2,
+                0,
+                "split inside quotes: {text:?}"
+            );
+        }
+        assert_eq!(chunks[1].first_line, 2);
+        assert_eq!(chunks.last().unwrap().first_line, 5);
+    }
+
+    #[test]
+    fn a_stray_quote_hands_the_split_to_a_parser() {
+        // The stray quote makes the count odd, so counting would split inside the quoted
+        // field that follows; the parser does not.
+        assert_eq!(
+            last_boundary_by_quotes(b"1,ab\"c\n2,\"x\ny\"\n3"),
+            Err(StrayQuote)
+        );
+        let text = "h\n1,ab\"c\n2,\"x\ny\"\n3,z\n";
+        for target in 1..text.len() {
+            for chunk in chunks_of(text, target) {
+                assert!(
+                    !chunk.bytes.starts_with(b"y\""),
+                    "split inside a quoted field at target {target}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn doubled_quotes_and_crlf_are_ordinary() {
+        assert_eq!(
+            last_boundary_by_quotes(b"1,\"say \"\"hi\"\"\"\r\n2,x\r\n3"),
+            Ok(Some(21))
+        );
+    }
+
+    /// Each record's text and where it was placed.
+    fn places(text: &str, target: usize) -> Vec<(String, (u64, u64))> {
+        let (mut splitter, _, first) = Splitter::start(text.as_bytes(), target).unwrap();
+        let mut all = Vec::new();
+        splitter
+            .for_each_chunk(first, |chunk| {
+                each_record(chunk, |record, place| {
+                    let record = record.unwrap();
+                    all.push((String::from_utf8_lossy(&record[0]).to_string(), place));
+                })
+            })
+            .unwrap();
+        all
+    }
+
+    #[test]
+    fn records_after_blank_lines_and_crlf_are_placed_on_their_own_line() {
+        let text = "h\r\nr1\r\n\nr2\n\r\n\n r3\r\nr4";
+        let expected = [
+            ("r1", (2, 3)),
+            ("r2", (4, 8)),
+            (" r3", (7, 14)),
+            ("r4", (8, 19)),
+        ];
+        let expected: Vec<_> = expected.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+        for target in [1, 3, 7, 64] {
+            assert_eq!(places(text, target), expected, "chunks of {target} bytes");
+        }
+    }
+
+    #[test]
+    fn a_header_alone_has_no_records() {
+        assert!(places("a,b\n", 64).is_empty());
+        assert!(places("", 64).is_empty());
+    }
+
+    #[test]
+    fn a_stream_without_line_feeds_is_one_chunk() {
+        let chunks = chunks_of("a,b\r1,2\r3,4", 2);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].bytes, b"a,b\r1,2\r3,4");
+    }
+
+    #[test]
+    fn offsets_and_hash_cover_the_stream() {
+        let text = "a\n1\n2\n3\n";
+        let mut splitter = Splitter::new(text.as_bytes(), 2);
+        let mut offsets = Vec::new();
+        while let Some(chunk) = splitter.next_chunk(None).unwrap() {
+            offsets.push(chunk.first_offset);
+        }
+        assert_eq!(offsets, vec![0, 2, 4, 6]);
+        let (size, hash) = splitter.finish().unwrap();
+        assert_eq!(size, 8);
+        assert_eq!(hash, super::super::hashing::sha256_hex(text.as_bytes()));
+    }
+}

@@ -1,0 +1,218 @@
+//! Reading one CSV source on every core.
+//!
+//! The calling thread reads the file once, front to back, hashing it and cutting it into
+//! chunks of whole records ([`super::chunks`]). Worker threads fold each chunk into a [`Part`]
+//! of their own: buckets, rejects and the request ids met. The calling thread takes the parts
+//! back in file order, so that callers and models are interned, rejects listed and request ids
+//! claimed exactly as a single reader would. A chunk that repeats a request id seen earlier is
+//! read again row by row on the calling thread, which rejects the duplicate as a single reader
+//! does; duplicates are rare, so this costs nothing on ordinary files.
+//!
+//! Memory stays at a few chunks and their parts, whatever the size of the file.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::chunks::{Chunk, Splitter};
+use super::{Dataset, Reject};
+use crate::calc::bucket::{Buckets, SourceId};
+
+/// What one chunk adds to the dataset.
+#[derive(Debug, Default)]
+pub struct Part {
+    /// The chunk's accepted rows, folded.
+    pub buckets: Buckets,
+    /// Rows refused, with their line and reason, in file order.
+    pub rejects: Vec<(u64, String)>,
+    /// Keys of the request ids of the accepted rows, with their lines, in file order.
+    pub request_keys: Vec<(u128, u64)>,
+    /// Rows accepted.
+    pub accepted: u64,
+    /// The latest call accepted.
+    pub last_timestamp: Option<DateTime<Utc>>,
+    /// Rows converted at each configured exchange rate.
+    pub rates: BTreeMap<String, u64>,
+    /// The chunk could not be read as CSV; it is read again row by row to say why.
+    pub unreadable: bool,
+}
+
+impl Part {
+    /// Refuses a row.
+    pub fn reject(&mut self, line: u64, reason: impl Into<String>) {
+        self.rejects.push((line, reason.into()));
+    }
+}
+
+/// The chunks in flight per worker: enough to keep every core busy while the file is read.
+const CHUNKS_PER_WORKER: usize = 2;
+
+/// Reads the rest of a source. `first` is its first chunk of records (after the header);
+/// `fold` turns a chunk into a part on a worker thread; `in_order` reads a chunk row by row
+/// into the dataset, for the rare chunk whose part cannot be taken as it is.
+pub fn read_chunks<R, F, G>(
+    dataset: &mut Dataset,
+    source: SourceId,
+    first: Chunk,
+    splitter: &mut Splitter<R>,
+    fold: F,
+    mut in_order: G,
+) -> io::Result<()>
+where
+    R: Read,
+    F: Fn(&Chunk) -> Part + Sync,
+    G: FnMut(&mut Dataset, &Chunk),
+{
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let (work_sender, work_receiver) = mpsc::sync_channel::<(u64, Chunk)>(workers);
+    let work_receiver = Arc::new(Mutex::new(work_receiver));
+    let (done_sender, done_receiver) = mpsc::channel::<(u64, Chunk, Part)>();
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let work = Arc::clone(&work_receiver);
+            let done = done_sender.clone();
+            let fold = &fold;
+            scope.spawn(move || work_on_chunks(&work, &done, fold));
+        }
+        drop(done_sender);
+
+        let mut order = InOrder::default();
+        let mut next = Some(first);
+        let mut sent = 0u64;
+        let mut spare = Vec::new();
+        loop {
+            while order.in_flight(sent) < workers * CHUNKS_PER_WORKER {
+                let Some(chunk) = next.take() else { break };
+                if work_sender.send((sent, chunk)).is_err() {
+                    break;
+                }
+                sent += 1;
+                next = splitter.next_chunk(spare.pop())?;
+            }
+            if order.in_flight(sent) == 0 {
+                break;
+            }
+            let Ok((seq, chunk, part)) = done_receiver.recv() else {
+                break;
+            };
+            for (chunk, part) in order.arrived(seq, chunk, part) {
+                take_part(dataset, source, &chunk, part, &mut in_order);
+                spare.push(chunk.bytes);
+            }
+        }
+        drop(work_sender);
+        Ok(())
+    })
+}
+
+/// A worker: folds chunks until there are no more.
+fn work_on_chunks<F>(
+    work: &Mutex<mpsc::Receiver<(u64, Chunk)>>,
+    done: &mpsc::Sender<(u64, Chunk, Part)>,
+    fold: &F,
+) where
+    F: Fn(&Chunk) -> Part,
+{
+    loop {
+        let next = match work.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, chunk)) = next else { return };
+        let part = fold(&chunk);
+        if done.send((seq, chunk, part)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Puts parts that arrive in any order back into file order.
+#[derive(Default)]
+struct InOrder {
+    next: u64,
+    waiting: BTreeMap<u64, (Chunk, Part)>,
+}
+
+impl InOrder {
+    /// Chunks sent and not yet taken.
+    fn in_flight(&self, sent: u64) -> usize {
+        (sent - self.next) as usize
+    }
+
+    /// Takes a part; returns the parts now due, in order.
+    fn arrived(&mut self, seq: u64, chunk: Chunk, part: Part) -> Vec<(Chunk, Part)> {
+        self.waiting.insert(seq, (chunk, part));
+        let mut due = Vec::new();
+        while let Some(entry) = self.waiting.remove(&self.next) {
+            due.push(entry);
+            self.next += 1;
+        }
+        due
+    }
+}
+
+/// Adds a part to the dataset, or reads its chunk again row by row when the part cannot be
+/// taken as it is (it repeats a request id, or its CSV could not be read).
+fn take_part<G>(
+    dataset: &mut Dataset,
+    source: SourceId,
+    chunk: &Chunk,
+    part: Part,
+    in_order: &mut G,
+) where
+    G: FnMut(&mut Dataset, &Chunk),
+{
+    if part.unreadable || !dataset.claim_requests(source, &part.request_keys) {
+        in_order(dataset, chunk);
+        return;
+    }
+    dataset.absorb(source, part);
+}
+
+impl Dataset {
+    /// Records the request ids of a chunk as seen, unless one of them was seen before: then
+    /// none is recorded and `false` says so.
+    fn claim_requests(&mut self, source: SourceId, keys: &[(u128, u64)]) -> bool {
+        for (claimed, &(key, line)) in keys.iter().enumerate() {
+            if self.seen_requests.contains_key(&key) {
+                for (earlier, _) in &keys[..claimed] {
+                    self.seen_requests.remove(earlier);
+                }
+                return false;
+            }
+            self.seen_requests.insert(key, (source, line));
+        }
+        true
+    }
+
+    /// Adds what a chunk of `source` held.
+    fn absorb(&mut self, source: SourceId, part: Part) {
+        let rejected = part.rejects.len() as u64;
+        let summary = &mut self.sources[source as usize];
+        summary.rows_read += part.accepted + rejected;
+        summary.accepted += part.accepted;
+        summary.rejected += rejected;
+        self.progress
+            .rows
+            .fetch_add(part.accepted + rejected, Ordering::Relaxed);
+
+        self.rejects
+            .extend(part.rejects.into_iter().map(|(line, reason)| Reject {
+                source,
+                line,
+                reason,
+            }));
+        self.last_timestamp = self.last_timestamp.max(part.last_timestamp);
+        for (code, rows) in part.rates {
+            self.count_rate_use(&code, rows);
+        }
+        self.buckets.absorb(part.buckets);
+    }
+}
