@@ -284,6 +284,25 @@ impl Buckets {
         }
     }
 
+    /// Folds the figures of one record into the bucket `key` alone: a reader of many rows of
+    /// one source calls [`Buckets::count_rows_and_pairs`] once at the end instead of counting
+    /// rows per caller and calls per pair row by row.
+    pub fn add_to_sums(&mut self, key: BucketKey, figures: &Figures) {
+        self.sums.entry(key).or_default().add_figures(figures);
+    }
+
+    /// Counts the rows per caller (all read from `source`) and the successful calls per pair
+    /// from the buckets that [`Buckets::add_to_sums`] filled, as [`Buckets::add_figures`]
+    /// would have counted them row by row.
+    pub fn count_rows_and_pairs(&mut self, source: SourceId) {
+        for (key, sums) in &self.sums {
+            *self.rows_by_source.entry((source, key.caller)).or_default() += sums.rows;
+            if sums.calls > 0 {
+                *self.pairs.entry((key.caller, key.model)).or_default() += sums.calls;
+            }
+        }
+    }
+
     /// Folds in the buckets another reader built from a later part of the same sources.
     /// Callers and models are interned in the order the other reader met them, so the ids
     /// come out as if one reader had read everything in order.

@@ -206,6 +206,246 @@ pub fn each_record(chunk: &Chunk, mut take: impl FnMut(Result<&ByteRecord, Strin
     }
 }
 
+/// The fields of one CSV row, however the row was split.
+pub trait Fields {
+    /// How many fields the row has.
+    fn len(&self) -> usize;
+
+    /// The text of field `index` (empty past the last field), or `Err` when it is not UTF-8.
+    fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error>;
+
+    /// Whether every field is empty or white space.
+    fn is_blank(&self) -> bool;
+}
+
+impl Fields for ByteRecord {
+    fn len(&self) -> usize {
+        ByteRecord::len(self)
+    }
+
+    fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(self.get(index).unwrap_or_default())
+    }
+
+    fn is_blank(&self) -> bool {
+        self.iter()
+            .all(|field| field.iter().all(u8::is_ascii_whitespace))
+    }
+}
+
+/// A row of a chunk without quotes: its line, and where each field ends in it.
+pub struct PlainRow<'a> {
+    line: &'a str,
+    ends: &'a [usize],
+}
+
+impl Fields for PlainRow<'_> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
+        let Some(&end) = self.ends.get(index) else {
+            return Ok("");
+        };
+        let start = match index {
+            0 => 0,
+            _ => self.ends[index - 1] + 1,
+        };
+        Ok(&self.line[start..end])
+    }
+
+    fn is_blank(&self) -> bool {
+        self.line
+            .bytes()
+            .all(|b| b == b',' || b.is_ascii_whitespace())
+    }
+}
+
+/// A row with quotes, split by the CSV parser: the fields' bytes one after the other, and
+/// where each ends.
+pub struct QuotedRow<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl Fields for QuotedRow<'_> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
+        let Some(&end) = self.ends.get(index) else {
+            return Ok("");
+        };
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
+        std::str::from_utf8(&self.bytes[start..end])
+    }
+
+    fn is_blank(&self) -> bool {
+        self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
+/// One row of a chunk, however it was split.
+pub enum Row<'a> {
+    /// A line without quotes, split at its commas.
+    Plain(PlainRow<'a>),
+    /// A row with quotes, split by the CSV parser.
+    Quoted(QuotedRow<'a>),
+    /// A row of a chunk read by the csv crate as a whole.
+    Parsed(&'a ByteRecord),
+}
+
+impl Fields for Row<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Row::Plain(row) => row.len(),
+            Row::Quoted(row) => row.len(),
+            Row::Parsed(row) => Fields::len(*row),
+        }
+    }
+
+    fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
+        match self {
+            Row::Plain(row) => row.text(index),
+            Row::Quoted(row) => row.text(index),
+            Row::Parsed(row) => Fields::text(*row, index),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Row::Plain(row) => row.is_blank(),
+            Row::Quoted(row) => row.is_blank(),
+            Row::Parsed(row) => Fields::is_blank(*row),
+        }
+    }
+}
+
+/// Hands every row of `chunk` to `take`, as [`each_record`] does, with the same rows, fields,
+/// lines and offsets, but faster. In a chunk that is UTF-8 and whose carriage returns all end
+/// lines, a line without quotes is split at its commas directly, several times faster than
+/// the CSV parser, and a row with quotes is given to the parser alone (its quoted fields may
+/// hold line feeds). Any other chunk goes to [`each_record`].
+pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u64, u64))) {
+    let Some(text) = plain_text(&chunk.bytes) else {
+        each_record(chunk, |record, place| take(record.map(Row::Parsed), place));
+        return;
+    };
+
+    let mut quoted = QuotedSplitter::default();
+    let mut ends = Vec::new();
+    let mut line_number = chunk.first_line;
+    let mut start = 0;
+    while start < text.len() {
+        let place = (line_number, chunk.first_offset + start as u64);
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |at| start + at);
+        let line = &text[start..end];
+
+        if memchr::memchr(b'"', line.as_bytes()).is_some() {
+            let consumed = quoted.split(&text.as_bytes()[start..]);
+            let row = QuotedRow {
+                bytes: &quoted.output[..quoted.length],
+                ends: &quoted.ends[..quoted.fields],
+            };
+            take(Ok(Row::Quoted(row)), place);
+            line_number += memchr::memchr_iter(b'\n', &text.as_bytes()[start..start + consumed])
+                .count() as u64;
+            start += consumed;
+            continue;
+        }
+
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.is_empty() {
+            ends.clear();
+            ends.extend(memchr::memchr_iter(b',', line.as_bytes()));
+            ends.push(line.len());
+            take(Ok(Row::Plain(PlainRow { line, ends: &ends })), place);
+        }
+        line_number += 1;
+        start = end + 1;
+    }
+}
+
+/// Splits one row that has quotes with the CSV parser, keeping its buffers from row to row.
+struct QuotedSplitter {
+    parser: csv_core::Reader,
+    output: Vec<u8>,
+    ends: Vec<usize>,
+    length: usize,
+    fields: usize,
+}
+
+impl Default for QuotedSplitter {
+    fn default() -> Self {
+        QuotedSplitter {
+            parser: csv_core::Reader::new(),
+            output: vec![0; 1024],
+            ends: vec![0; 64],
+            length: 0,
+            fields: 0,
+        }
+    }
+}
+
+impl QuotedSplitter {
+    /// Reads the record at the start of `input` into the buffers (the parser gives each
+    /// field's end from the start of the record); returns the bytes it took,
+    /// up to and including its line ending (of a CRLF, the carriage return only, as the CSV
+    /// reader does: the line feed then reads as an empty line).
+    fn split(&mut self, input: &[u8]) -> usize {
+        let (mut consumed, mut length, mut fields) = (0, 0, 0);
+        loop {
+            let (result, read, written, ended) = self.parser.read_record(
+                &input[consumed..],
+                &mut self.output[length..],
+                &mut self.ends[fields..],
+            );
+            consumed += read;
+            length += written;
+            fields += ended;
+            match result {
+                csv_core::ReadRecordResult::OutputFull => {
+                    self.output.resize(self.output.len() * 2, 0)
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    self.ends.resize(self.ends.len() * 2, 0)
+                }
+                csv_core::ReadRecordResult::InputEmpty if consumed < input.len() => {}
+                csv_core::ReadRecordResult::InputEmpty => {
+                    // The chunk ends inside this record: an empty input tells the parser
+                    // that the record is complete.
+                    let (_, _, written, ended) = self.parser.read_record(
+                        &[],
+                        &mut self.output[length..],
+                        &mut self.ends[fields..],
+                    );
+                    length += written;
+                    fields += ended;
+                    self.parser.reset();
+                    break;
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        self.length = length;
+        self.fields = fields;
+        consumed
+    }
+}
+
+/// The chunk as text when the fast path reads it as the CSV parser would: UTF-8, and no
+/// carriage return other than before a line feed.
+fn plain_text(bytes: &[u8]) -> Option<&str> {
+    let lone_return = memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'));
+    if lone_return {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 /// The line and byte offset in the file of a position a reader of `chunk` reported.
 fn place_in(chunk: &Chunk, position: &csv::Position) -> (u64, u64) {
     let (line, at) = skip_line_endings(&chunk.bytes, position.line(), position.byte() as usize);
@@ -364,6 +604,59 @@ mod tests {
         for target in [1, 3, 7, 64] {
             assert_eq!(places(text, target), expected, "chunks of {target} bytes");
         }
+    }
+
+    /// A row's fields and where it begins.
+    type Placed = (Vec<String>, (u64, u64));
+
+    /// Each row's fields and place, as the fast path and the parser give them.
+    fn rows_both_ways(bytes: &[u8]) -> (Vec<Placed>, Vec<Placed>) {
+        let chunk = Chunk {
+            bytes: bytes.to_vec(),
+            first_line: 2,
+            first_offset: 10,
+        };
+        let fields = |row: &dyn Fields| -> Vec<String> {
+            (0..row.len())
+                .map(|i| row.text(i).unwrap().to_string())
+                .collect()
+        };
+        let mut fast = Vec::new();
+        each_row(&chunk, |row, place| {
+            fast.push((fields(&row.unwrap()), place))
+        });
+        let mut parsed = Vec::new();
+        each_record(&chunk, |row, place| {
+            parsed.push((fields(row.unwrap()), place))
+        });
+        (fast, parsed)
+    }
+
+    #[test]
+    fn the_fast_path_splits_rows_as_the_parser_does() {
+        for text in [
+            "a,b,c\n\n,,\r\n x , y\r\n\r\nlast,",
+            "a,\"b,c\"\r\n\"x\ny\",\"say \"\"hi\"\"\"\n\nab\"c,d\n\"open",
+            "q,\"\"\r\n\"\",\n\"last\"",
+            "\"é\",ü\n",
+            "one\n",
+            "a,b\r\nc,d",
+            "é,ü\n",
+            "",
+        ] {
+            assert!(
+                plain_text(text.as_bytes()).is_some(),
+                "{text:?} takes the fast path"
+            );
+            let (fast, parsed) = rows_both_ways(text.as_bytes());
+            assert_eq!(fast, parsed, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn lone_returns_and_bad_text_go_to_the_parser() {
+        assert!(plain_text(b"a\rb\n").is_none());
+        assert!(plain_text(b"a,\xff\n").is_none());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod openai;
 mod pages;
 mod parallel;
 mod record;
+mod requests;
 pub mod timestamp;
 
 use std::collections::BTreeMap;
@@ -32,11 +33,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use globset::Glob;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::calc::bucket::{Buckets, SourceId};
 use crate::config::{Settings, SourceSpec};
+use requests::{SeenRequests, request_key};
 
 pub use detect::Format;
 pub use invoice::{InvoiceKind, InvoiceLine, RateUsed};
@@ -246,7 +247,7 @@ pub struct Dataset {
     pub invoice_lines: Vec<InvoiceLine>,
     /// Exchange rates that were applied, with how many rows used each.
     pub rates_used: BTreeMap<String, RateUsed>,
-    seen_requests: FxHashMap<u128, (SourceId, u64)>,
+    seen_requests: SeenRequests,
 }
 
 impl Dataset {
@@ -273,7 +274,7 @@ impl Dataset {
             capture: None,
             invoice_lines: Vec::new(),
             rates_used: BTreeMap::new(),
-            seen_requests: FxHashMap::default(),
+            seen_requests: SeenRequests::default(),
         }
     }
 
@@ -444,16 +445,14 @@ impl Dataset {
 
     /// Rejects a row as a duplicate when its id was seen before, naming where.
     pub fn check_duplicate(&mut self, source: SourceId, line: u64, id: &str) -> Result<(), String> {
-        match self.seen_requests.get(&request_key(id)) {
-            Some(&(first_source, first_line)) => Err(format!(
-                "duplicate of request '{id}' first seen at {}:{first_line}",
-                self.sources[first_source as usize].name
-            )),
-            None => {
-                self.seen_requests.insert(request_key(id), (source, line));
-                Ok(())
-            }
-        }
+        self.seen_requests
+            .claim(request_key(id), source, line)
+            .map_err(|(first_source, first_line)| {
+                format!(
+                    "duplicate of request '{id}' first seen at {}:{first_line}",
+                    self.sources[first_source as usize].name
+                )
+            })
     }
 
     /// Rows read from all sources.
@@ -489,13 +488,6 @@ pub(super) fn check_plausible(t: &Tokens, calls: u64) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// A 128-bit key for a request id (XXH3-128), so that the set of ids seen costs sixteen
-/// bytes per row rather than the id's text, with a collision chance far below one in a
-/// trillion for a month of any realistic size.
-pub(super) fn request_key(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
 /// One input to read: a name for messages and the bytes behind it.

@@ -181,13 +181,12 @@ impl Dataset {
     /// none is recorded and `false` says so.
     fn claim_requests(&mut self, source: SourceId, keys: &[(u128, u64)]) -> bool {
         for (claimed, &(key, line)) in keys.iter().enumerate() {
-            if self.seen_requests.contains_key(&key) {
-                for (earlier, _) in &keys[..claimed] {
-                    self.seen_requests.remove(earlier);
+            if self.seen_requests.claim(key, source, line).is_err() {
+                for &(earlier, _) in &keys[..claimed] {
+                    self.seen_requests.release(earlier);
                 }
                 return false;
             }
-            self.seen_requests.insert(key, (source, line));
         }
         true
     }
