@@ -311,6 +311,97 @@ rate = "1.10"
 }
 
 #[test]
+fn cost_lines_mapped_by_project_are_settled_to_their_department() {
+    let mapping = r#"
+[[mapping]]
+department = "Research"
+project = "proj_research"
+
+[[mapping]]
+department = "Sales"
+project = "proj_sales"
+
+[[exchange_rates]]
+currency = "EUR"
+rate = "1.10"
+"#;
+    let s = settings("2026-11", mapping);
+    let dataset = load(&s, &["openai-costs-2026-11.csv"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // Research: 2.00 + 1.10 = 3.10; Sales: 0.06 + 5.00 × 1.10 = 5.56. No logs, so no list
+    // cost: each department pays exactly what its projects were billed.
+    assert_eq!(a.amount_to_settle, d("8.66"));
+    assert_eq!(department(&a, "Research").settled, d("3.10"));
+    assert_eq!(department(&a, "Sales").settled, d("5.56"));
+    assert!(
+        a.shared
+            .iter()
+            .all(|l| l.name != apportion::calc::settle::GAP_LINE),
+        "nothing is left to share"
+    );
+
+    // With only Research mapped, the Sales rows are unmapped: that part is shared, and with
+    // no usage to weigh by, the proportional split is an even one and is labelled so.
+    let s = settings(
+        "2026-11",
+        &mapping.replace(
+            "department = \"Sales\"\nproject = \"proj_sales\"",
+            "department = \"Sales\"\nproject = \"nothing\"",
+        ),
+    );
+    let dataset = load(&s, &["openai-costs-2026-11.csv"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    let gap = a
+        .shared
+        .iter()
+        .find(|l| l.name == apportion::calc::settle::GAP_LINE)
+        .expect("the unmapped part is shared");
+    assert_eq!(gap.amount, d("5.56"));
+    assert_eq!(gap.strategy, apportion::config::Strategy::Even);
+    assert_eq!(gap.by_department.get("Research"), Some(&d("2.78")));
+    assert_eq!(gap.by_department.get("Sales"), Some(&d("2.78")));
+    assert_eq!(department(&a, "Research").settled, d("5.88"));
+}
+
+#[test]
+fn openai_usage_and_costs_give_each_department_its_own_gap() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "proj_research"
+
+[[mapping]]
+department = "Sales"
+project = "proj_sales"
+"#,
+    );
+    let dataset = load(
+        &s,
+        &["openai-usage-2026-11.json", "openai-costs-2026-11.json"],
+    );
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // Research is billed 3.10 for a list cost of 3.00, Sales 0.06 for 0.06: the 0.10 gap
+    // is Research's alone.
+    let research_gap = a
+        .shared
+        .iter()
+        .find(|l| l.name == apportion::calc::settle::department_gap_name("Research"))
+        .expect("Research's part of the gap");
+    assert_eq!(research_gap.amount, d("0.10"));
+    assert_eq!(research_gap.by_department.get("Research"), Some(&d("0.10")));
+    assert!(
+        a.shared
+            .iter()
+            .all(|l| l.name != apportion::calc::settle::GAP_LINE)
+    );
+}
+
+#[test]
 fn anthropic_usage_and_cost_report() {
     let s = settings(
         "2026-11",

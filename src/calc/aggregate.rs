@@ -77,6 +77,9 @@ pub struct Folded {
     pub charges: Vec<Charge>,
     /// What the sources bill for usage (cost reports, FOCUS), when any of them does.
     pub billed_usage: Option<Decimal>,
+    /// The part of that billed by cost lines whose caller maps to a department, per
+    /// department.
+    pub billed_by_department: BTreeMap<String, Decimal>,
 }
 
 /// Invoice lines of the sources that become one shared line.
@@ -324,6 +327,9 @@ fn fold_invoice_lines(settings: &Settings, dataset: &Dataset, folded: &mut Folde
             conservation.unattributed += 1;
         }
         if line.kind == InvoiceKind::Usage {
+            if let Some(department) = mapped {
+                *folded.billed_by_department.entry(department).or_default() += line.amount;
+            }
             continue;
         }
         let name = line.name();

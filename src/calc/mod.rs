@@ -376,7 +376,7 @@ fn mismatches(
         let shared: Decimal = settlement
             .shared
             .iter()
-            .filter(|l| l.name != settle::GAP_LINE)
+            .filter(|l| !settle::is_gap_line(&l.name))
             .map(|l| l.amount)
             .sum();
         let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
