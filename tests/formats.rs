@@ -474,6 +474,76 @@ default_department = "Research"
 }
 
 #[test]
+fn focus_periods_keep_their_utc_dates_and_monthly_charges_are_not_extrapolated() {
+    // The same January bill as above, for an organization in New York: its periods start at
+    // 2025-01-01T00:00Z, which is still 31 December in New York, but a billing period is
+    // placed by its own dates.
+    let text = r#"
+[organization]
+name = "Test"
+time_zone = "America/New_York"
+currency = "USD"
+
+[period]
+month = "2025-01"
+
+[[departments]]
+name = "Research"
+budget = 40
+
+[[models]]
+name = "solora-reasoning-pro"
+input = "3.0"
+cached_input = "0.3"
+cache_write = "3.75"
+output = "15.0"
+
+[[sources]]
+pattern = "focus_*"
+default_department = "Research"
+"#;
+    let s = Settings::from_toml(text, Path::new("test.toml")).unwrap();
+    let dataset = load(&s, &["fixtures/focus/focus_ai_prompt_caching_a.csv"]);
+    assert_eq!(reasons(&dataset), []);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    let research = department(&a, "Research");
+    assert_eq!(research.list_cost, d("33.9"));
+    // The charges cover the whole month: the data reaches its end and nothing is projected
+    // (33.90 on a budget of 40 stays 33.90 at close, not 33.90 × 31).
+    assert_eq!(a.period.data_through, NaiveDate::from_ymd_opt(2025, 1, 31));
+    assert_eq!(a.period.days_without_data, 0);
+    assert_eq!(research.projection.at_close, d("33.90"));
+}
+
+#[test]
+fn focus_negative_correction_inside_the_period_is_kept() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "research"
+"#,
+    );
+    let dataset = load(&s, &["focus-correction-2026-11.csv"]);
+    assert_eq!(reasons(&dataset), []);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    assert_eq!(a.conservation.attributed, 2);
+    // 1,000,000 gpt-4o input at 2.50, then a correction of -0.50 for tokens billed twice.
+    let correction = a
+        .shared
+        .iter()
+        .find(|l| l.name == "Correction of 2026-11: Input tokens billed twice")
+        .expect("the correction is kept as a line");
+    assert_eq!(correction.amount, d("-0.50"));
+    assert_eq!(correction.by_department.get("Research"), Some(&d("-0.50")));
+    assert_eq!(a.amount_to_settle, d("2.00"));
+    assert_eq!(department(&a, "Research").settled, d("2.00"));
+}
+
+#[test]
 fn focus_fixtures_map_by_principal() {
     let s = settings(
         "2025-05",
