@@ -783,6 +783,10 @@ fn unpriced_models_stay_a_mismatch() {
         r#"
 [prices]
 bundled = false
+
+[[sources]]
+pattern = "focus_*"
+default_department = "Research"
 "#,
     );
     let dataset = load(&s, &["fixtures/focus/focus_ai_prompt_caching_a.csv"]);
@@ -793,6 +797,22 @@ bundled = false
     assert_eq!(a.unpriced[0].tokens.total(), 12_000_000);
     assert_eq!(a.list_cost, Decimal::ZERO);
     assert!(a.mismatches.iter().any(|m| m.text.contains("has no price")));
+    // The department whose calls are unpriced is not normal, and its line is marked.
+    let research = department(&a, "Research");
+    assert_eq!(research.status, apportion::calc::Status::Warning);
+    assert!(
+        research
+            .reasons
+            .iter()
+            .any(|r| r.kind == "unpriced_model" && r.text.contains("solora-reasoning-pro")),
+        "{:?}",
+        research.reasons
+    );
+    assert!(
+        a.lines
+            .iter()
+            .all(|l| l.mismatches.contains(&apportion::calc::MismatchKind::Price))
+    );
 }
 
 #[test]

@@ -68,6 +68,8 @@ pub struct Folded {
     pub daily_converted: BTreeMap<String, BTreeMap<NaiveDate, Decimal>>,
     /// Unpriced models.
     pub unpriced: BTreeMap<String, Unpriced>,
+    /// Calls and tokens left unpriced per (department, model as the source names it).
+    pub unpriced_by_department: BTreeMap<(String, String), (u64, u64)>,
     /// Illegal calls per (department, caller, model, kind).
     pub illegal: BTreeMap<(String, String, String, String), u64>,
     /// Conservation per source.
@@ -309,6 +311,12 @@ fn price_group(
     record_price(&mut folded.prices, &label, priced);
     if priced.is_none() {
         note_unpriced(folded, raw_model, sums);
+        let entry = folded
+            .unpriced_by_department
+            .entry((department.clone(), raw_model.clone()))
+            .or_default();
+        entry.0 += sums.calls;
+        entry.1 += sums.tokens.total();
     }
 }
 

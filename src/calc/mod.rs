@@ -216,6 +216,15 @@ fn department_summary(
 
     let mut reasons = Vec::new();
     reasons.extend(status::illegal_reasons(name, illegal));
+    reasons.extend(
+        folded
+            .unpriced_by_department
+            .iter()
+            .filter(|((department, _), (calls, tokens))| {
+                department == name && (*calls > 0 || *tokens > 0)
+            })
+            .map(|((_, model), (calls, tokens))| status::unpriced_reason(model, *calls, *tokens)),
+    );
     reasons.extend(status::budget_reason(
         settled,
         budget,
