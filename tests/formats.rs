@@ -439,6 +439,42 @@ project = "wrkspc_research"
 }
 
 #[test]
+fn one_hour_cache_writes_without_a_one_hour_rate_follow_the_provider_rule() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "wrkspc_research"
+
+[[models]]
+name = "claude-sonnet-4-5"
+aliases = ["claude-sonnet-4-5-*"]
+input = "3"
+cached_input = "0.3"
+cache_write = "3.75"
+output = "15"
+"#,
+    );
+    let dataset = load(&s, &["anthropic-usage-2026-11.json"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // No one-hour rate listed: the 200,000 one-hour writes are priced at 2 × 3 = 6, as
+    // Anthropic bills them, not at the five-minute 3.75:
+    // 1.0 × 3 + 2.0 × 0.3 + 0.4 × 3.75 + 0.2 × 6 + 0.1 × 15 = 7.80.
+    assert_eq!(department(&a, "Research").list_cost, d("7.80"));
+    let price = a.lines[0].price.as_ref().unwrap();
+    assert_eq!(price.cache_write_1h, d("6"));
+    assert!(
+        price
+            .source
+            .contains(apportion::calc::pricing::ONE_HOUR_BY_RULE),
+        "{}",
+        price.source
+    );
+}
+
+#[test]
 fn focus_prompt_caching_fixture() {
     let s = settings(
         "2025-01",

@@ -303,8 +303,8 @@ pub struct Model {
     /// Price per million tokens written to the cache; the input price when absent.
     #[serde(default)]
     pub cache_write: Option<Dec>,
-    /// Price per million tokens written to the cache with a one-hour lifetime; the
-    /// cache-write price when absent.
+    /// Price per million tokens written to the cache with a one-hour lifetime; when absent,
+    /// 2 × the input price (Anthropic's rule), which the line's price source then names.
     #[serde(default)]
     pub cache_write_1h: Option<Dec>,
     /// The first local day this price applies to; a model may be listed once per date, so
