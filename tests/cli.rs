@@ -198,6 +198,47 @@ fn init_writes_a_valid_starter_and_never_overwrites() {
 }
 
 #[test]
+fn check_exits_1_on_a_warning_such_as_an_unpriced_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("apportion.toml");
+    std::fs::write(&config, apportion::config::STARTER).unwrap();
+    let logs = dir.path().join("logs.csv");
+    let header = "timestamp,api_key,model,input_tokens,output_tokens\n";
+    let priced = "2026-11-03T10:00:00Z,sk-research-1,gpt-4o,1000,100\n";
+    std::fs::write(&logs, format!("{header}{priced}")).unwrap();
+    apportion()
+        .args(["check", "--config"])
+        .arg(&config)
+        .arg(&logs)
+        .assert()
+        .code(0)
+        .stdout("");
+
+    // A model no price table knows: never costed at zero in silence, the department is in
+    // warning and `check` says so.
+    let unknown = "2026-11-03T11:00:00Z,sk-research-1,mystery-model-9,5000,500\n";
+    std::fs::write(&logs, format!("{header}{priced}{unknown}")).unwrap();
+    apportion()
+        .args(["check", "--config"])
+        .arg(&config)
+        .arg(&logs)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "warning\tResearch\tunpriced model 'mystery-model-9': 1 calls and 5500 tokens",
+        ));
+    apportion()
+        .args(["report", "--config"])
+        .arg(&config)
+        .arg(&logs)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "model 'mystery-model-9' has no price",
+        ));
+}
+
+#[test]
 fn sources_without_a_configuration_are_refused_clearly() {
     apportion()
         .args(["report", "some.csv"])

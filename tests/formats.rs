@@ -311,6 +311,97 @@ rate = "1.10"
 }
 
 #[test]
+fn cost_lines_mapped_by_project_are_settled_to_their_department() {
+    let mapping = r#"
+[[mapping]]
+department = "Research"
+project = "proj_research"
+
+[[mapping]]
+department = "Sales"
+project = "proj_sales"
+
+[[exchange_rates]]
+currency = "EUR"
+rate = "1.10"
+"#;
+    let s = settings("2026-11", mapping);
+    let dataset = load(&s, &["openai-costs-2026-11.csv"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // Research: 2.00 + 1.10 = 3.10; Sales: 0.06 + 5.00 × 1.10 = 5.56. No logs, so no list
+    // cost: each department pays exactly what its projects were billed.
+    assert_eq!(a.amount_to_settle, d("8.66"));
+    assert_eq!(department(&a, "Research").settled, d("3.10"));
+    assert_eq!(department(&a, "Sales").settled, d("5.56"));
+    assert!(
+        a.shared
+            .iter()
+            .all(|l| l.name != apportion::calc::settle::GAP_LINE),
+        "nothing is left to share"
+    );
+
+    // With only Research mapped, the Sales rows are unmapped: that part is shared, and with
+    // no usage to weigh by, the proportional split is an even one and is labelled so.
+    let s = settings(
+        "2026-11",
+        &mapping.replace(
+            "department = \"Sales\"\nproject = \"proj_sales\"",
+            "department = \"Sales\"\nproject = \"nothing\"",
+        ),
+    );
+    let dataset = load(&s, &["openai-costs-2026-11.csv"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    let gap = a
+        .shared
+        .iter()
+        .find(|l| l.name == apportion::calc::settle::GAP_LINE)
+        .expect("the unmapped part is shared");
+    assert_eq!(gap.amount, d("5.56"));
+    assert_eq!(gap.strategy, apportion::config::Strategy::Even);
+    assert_eq!(gap.by_department.get("Research"), Some(&d("2.78")));
+    assert_eq!(gap.by_department.get("Sales"), Some(&d("2.78")));
+    assert_eq!(department(&a, "Research").settled, d("5.88"));
+}
+
+#[test]
+fn openai_usage_and_costs_give_each_department_its_own_gap() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "proj_research"
+
+[[mapping]]
+department = "Sales"
+project = "proj_sales"
+"#,
+    );
+    let dataset = load(
+        &s,
+        &["openai-usage-2026-11.json", "openai-costs-2026-11.json"],
+    );
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // Research is billed 3.10 for a list cost of 3.00, Sales 0.06 for 0.06: the 0.10 gap
+    // is Research's alone.
+    let research_gap = a
+        .shared
+        .iter()
+        .find(|l| l.name == apportion::calc::settle::department_gap_name("Research"))
+        .expect("Research's part of the gap");
+    assert_eq!(research_gap.amount, d("0.10"));
+    assert_eq!(research_gap.by_department.get("Research"), Some(&d("0.10")));
+    assert!(
+        a.shared
+            .iter()
+            .all(|l| l.name != apportion::calc::settle::GAP_LINE)
+    );
+}
+
+#[test]
 fn anthropic_usage_and_cost_report() {
     let s = settings(
         "2026-11",
@@ -348,6 +439,42 @@ project = "wrkspc_research"
 }
 
 #[test]
+fn one_hour_cache_writes_without_a_one_hour_rate_follow_the_provider_rule() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "wrkspc_research"
+
+[[models]]
+name = "claude-sonnet-4-5"
+aliases = ["claude-sonnet-4-5-*"]
+input = "3"
+cached_input = "0.3"
+cache_write = "3.75"
+output = "15"
+"#,
+    );
+    let dataset = load(&s, &["anthropic-usage-2026-11.json"]);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    // No one-hour rate listed: the 200,000 one-hour writes are priced at 2 × 3 = 6, as
+    // Anthropic bills them, not at the five-minute 3.75:
+    // 1.0 × 3 + 2.0 × 0.3 + 0.4 × 3.75 + 0.2 × 6 + 0.1 × 15 = 7.80.
+    assert_eq!(department(&a, "Research").list_cost, d("7.80"));
+    let price = a.lines[0].price.as_ref().unwrap();
+    assert_eq!(price.cache_write_1h, d("6"));
+    assert!(
+        price
+            .source
+            .contains(apportion::calc::pricing::ONE_HOUR_BY_RULE),
+        "{}",
+        price.source
+    );
+}
+
+#[test]
 fn focus_prompt_caching_fixture() {
     let s = settings(
         "2025-01",
@@ -380,6 +507,76 @@ default_department = "Research"
     assert_eq!(a.billed_usage, Some(d("33.9")));
     assert_eq!(a.gap, Decimal::ZERO);
     assert_eq!(dataset.sources[0].effective_usage, Some(d("33.9")));
+}
+
+#[test]
+fn focus_periods_keep_their_utc_dates_and_monthly_charges_are_not_extrapolated() {
+    // The same January bill as above, for an organization in New York: its periods start at
+    // 2025-01-01T00:00Z, which is still 31 December in New York, but a billing period is
+    // placed by its own dates.
+    let text = r#"
+[organization]
+name = "Test"
+time_zone = "America/New_York"
+currency = "USD"
+
+[period]
+month = "2025-01"
+
+[[departments]]
+name = "Research"
+budget = 40
+
+[[models]]
+name = "solora-reasoning-pro"
+input = "3.0"
+cached_input = "0.3"
+cache_write = "3.75"
+output = "15.0"
+
+[[sources]]
+pattern = "focus_*"
+default_department = "Research"
+"#;
+    let s = Settings::from_toml(text, Path::new("test.toml")).unwrap();
+    let dataset = load(&s, &["fixtures/focus/focus_ai_prompt_caching_a.csv"]);
+    assert_eq!(reasons(&dataset), []);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    let research = department(&a, "Research");
+    assert_eq!(research.list_cost, d("33.9"));
+    // The charges cover the whole month: the data reaches its end and nothing is projected
+    // (33.90 on a budget of 40 stays 33.90 at close, not 33.90 × 31).
+    assert_eq!(a.period.data_through, NaiveDate::from_ymd_opt(2025, 1, 31));
+    assert_eq!(a.period.days_without_data, 0);
+    assert_eq!(research.projection.at_close, d("33.90"));
+}
+
+#[test]
+fn focus_negative_correction_inside_the_period_is_kept() {
+    let s = settings(
+        "2026-11",
+        r#"
+[[mapping]]
+department = "Research"
+project = "research"
+"#,
+    );
+    let dataset = load(&s, &["focus-correction-2026-11.csv"]);
+    assert_eq!(reasons(&dataset), []);
+    let a = attribution(&s, &dataset);
+    assert_conserved(&a);
+    assert_eq!(a.conservation.attributed, 2);
+    // 1,000,000 gpt-4o input at 2.50, then a correction of -0.50 for tokens billed twice.
+    let correction = a
+        .shared
+        .iter()
+        .find(|l| l.name == "Correction of 2026-11: Input tokens billed twice")
+        .expect("the correction is kept as a line");
+    assert_eq!(correction.amount, d("-0.50"));
+    assert_eq!(correction.by_department.get("Research"), Some(&d("-0.50")));
+    assert_eq!(a.amount_to_settle, d("2.00"));
+    assert_eq!(department(&a, "Research").settled, d("2.00"));
 }
 
 #[test]
@@ -622,6 +819,10 @@ fn unpriced_models_stay_a_mismatch() {
         r#"
 [prices]
 bundled = false
+
+[[sources]]
+pattern = "focus_*"
+default_department = "Research"
 "#,
     );
     let dataset = load(&s, &["fixtures/focus/focus_ai_prompt_caching_a.csv"]);
@@ -632,6 +833,22 @@ bundled = false
     assert_eq!(a.unpriced[0].tokens.total(), 12_000_000);
     assert_eq!(a.list_cost, Decimal::ZERO);
     assert!(a.mismatches.iter().any(|m| m.text.contains("has no price")));
+    // The department whose calls are unpriced is not normal, and its line is marked.
+    let research = department(&a, "Research");
+    assert_eq!(research.status, apportion::calc::Status::Warning);
+    assert!(
+        research
+            .reasons
+            .iter()
+            .any(|r| r.kind == "unpriced_model" && r.text.contains("solora-reasoning-pro")),
+        "{:?}",
+        research.reasons
+    );
+    assert!(
+        a.lines
+            .iter()
+            .all(|l| l.mismatches.contains(&apportion::calc::MismatchKind::Price))
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use super::attribution::{Conservation, IllegalCalls, PriceUsed, Unpriced};
 use super::bucket::{BucketSums, CallerId, ModelId};
 use super::mapping::{Mapper, Pattern};
-use super::pricing::{PriceTable, Priced, list_cost};
+use super::pricing::{ONE_HOUR_BY_RULE, PriceTable, Priced, list_cost, one_hour_write_rate};
 use super::weight::time_weight;
 use crate::config::{Model, Settings, TimeWeights, UNATTRIBUTED};
 use crate::load::{Dataset, InvoiceKind, Tokens};
@@ -68,6 +68,8 @@ pub struct Folded {
     pub daily_converted: BTreeMap<String, BTreeMap<NaiveDate, Decimal>>,
     /// Unpriced models.
     pub unpriced: BTreeMap<String, Unpriced>,
+    /// Calls and tokens left unpriced per (department, model as the source names it).
+    pub unpriced_by_department: BTreeMap<(String, String), (u64, u64)>,
     /// Illegal calls per (department, caller, model, kind).
     pub illegal: BTreeMap<(String, String, String, String), u64>,
     /// Conservation per source.
@@ -77,6 +79,9 @@ pub struct Folded {
     pub charges: Vec<Charge>,
     /// What the sources bill for usage (cost reports, FOCUS), when any of them does.
     pub billed_usage: Option<Decimal>,
+    /// The part of that billed by cost lines whose caller maps to a department, per
+    /// department.
+    pub billed_by_department: BTreeMap<String, Decimal>,
 }
 
 /// Invoice lines of the sources that become one shared line.
@@ -303,9 +308,20 @@ fn price_group(
         .or_default()
         .entry(key.day)
         .or_default() += converted;
-    record_price(&mut folded.prices, &label, priced);
+    record_price(
+        &mut folded.prices,
+        &label,
+        priced,
+        sums.tokens.cache_write_1h > 0,
+    );
     if priced.is_none() {
         note_unpriced(folded, raw_model, sums);
+        let entry = folded
+            .unpriced_by_department
+            .entry((department.clone(), raw_model.clone()))
+            .or_default();
+        entry.0 += sums.calls;
+        entry.1 += sums.tokens.total();
     }
 }
 
@@ -324,6 +340,9 @@ fn fold_invoice_lines(settings: &Settings, dataset: &Dataset, folded: &mut Folde
             conservation.unattributed += 1;
         }
         if line.kind == InvoiceKind::Usage {
+            if let Some(department) = mapped {
+                *folded.billed_by_department.entry(department).or_default() += line.amount;
+            }
             continue;
         }
         let name = line.name();
@@ -347,10 +366,14 @@ fn fold_invoice_lines(settings: &Settings, dataset: &Dataset, folded: &mut Folde
 
 /// Records the price a line used. When a line's calls were priced at several dated
 /// versions, the rates shown are the latest version's and the source names every version.
+///
+/// When one-hour cache writes of the line were priced by the provider's rule (the model lists
+/// no one-hour rate), the source says so.
 fn record_price(
     prices: &mut BTreeMap<String, Option<PriceUsed>>,
     label: &str,
     priced: Option<Priced<'_>>,
+    one_hour_writes: bool,
 ) {
     let Some(priced) = priced else {
         prices.entry(label.to_string()).or_insert(None);
@@ -372,6 +395,12 @@ fn record_price(
         }
         None => *entry = Some(price_used(priced.model, version)),
     }
+    let by_rule = one_hour_writes && one_hour_write_rate(priced.model).1;
+    if let Some(used) = entry {
+        if by_rule && !used.source.contains(ONE_HOUR_BY_RULE) {
+            used.source = format!("{}; {ONE_HOUR_BY_RULE}", used.source);
+        }
+    }
 }
 
 fn price_used(model: &Model, source: String) -> PriceUsed {
@@ -380,7 +409,7 @@ fn price_used(model: &Model, source: String) -> PriceUsed {
         input: model.input.0,
         cached_input: model.cached_input.map_or(model.input.0, |p| p.0),
         cache_write,
-        cache_write_1h: model.cache_write_1h.map_or(cache_write, |p| p.0),
+        cache_write_1h: one_hour_write_rate(model).0,
         output: model.output.0,
         complexity: model.complexity.0,
         source,

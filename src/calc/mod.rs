@@ -216,6 +216,15 @@ fn department_summary(
 
     let mut reasons = Vec::new();
     reasons.extend(status::illegal_reasons(name, illegal));
+    reasons.extend(
+        folded
+            .unpriced_by_department
+            .iter()
+            .filter(|((department, _), (calls, tokens))| {
+                department == name && (*calls > 0 || *tokens > 0)
+            })
+            .map(|((_, model), (calls, tokens))| status::unpriced_reason(model, *calls, *tokens)),
+    );
     reasons.extend(status::budget_reason(
         settled,
         budget,
@@ -376,7 +385,7 @@ fn mismatches(
         let shared: Decimal = settlement
             .shared
             .iter()
-            .filter(|l| l.name != settle::GAP_LINE)
+            .filter(|l| !settle::is_gap_line(&l.name))
             .map(|l| l.amount)
             .sum();
         let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
@@ -425,4 +434,86 @@ pub fn callers_of(settings: &Settings, dataset: &Dataset, department: &str) -> V
     callers.sort();
     callers.dedup();
     callers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Input, load_inputs};
+    use std::path::Path;
+
+    const CONFIG: &str = r#"
+revoked_keys = ["key-old"]
+
+[organization]
+name = "Revoked"
+time_zone = "UTC"
+currency = "USD"
+
+[period]
+month = "2026-11"
+
+[[departments]]
+name = "A"
+budget = 1000
+
+[[departments]]
+name = "B"
+budget = 1000
+
+[[mapping]]
+api_key = "key-old"
+department = "A"
+
+[[mapping]]
+api_key = "key-a"
+department = "A"
+
+[[mapping]]
+api_key = "key-b"
+department = "B"
+
+[[models]]
+name = "m"
+input = 1
+output = 2
+"#;
+
+    fn attribution(rows: &str) -> Attribution {
+        let settings = Settings::from_toml(CONFIG, Path::new("revoked.toml")).unwrap();
+        let text = format!("timestamp,api_key,model,input_tokens,output_tokens\n{rows}");
+        let input = Input::from_bytes("logs.csv", text.as_bytes());
+        let dataset = load_inputs(&settings, vec![input]).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        calculate(&settings, &dataset, None, today)
+    }
+
+    #[test]
+    fn a_call_with_a_revoked_key_blows_its_department_fuse() {
+        // Well within budget: only the revoked key can fuse A; B stays normal.
+        let a = attribution(
+            "2026-11-02T10:00:00Z,key-a,m,1000,100\n\
+             2026-11-02T11:00:00Z,key-old,m,1000,100\n\
+             2026-11-02T12:00:00Z,key-b,m,1000,100\n",
+        );
+        let dept_a = a.department("A").unwrap();
+        assert_eq!(dept_a.status, Status::Fuse);
+        let reason = dept_a
+            .reasons
+            .iter()
+            .find(|r| r.kind == "revoked_key")
+            .expect("the revoked key is the reason");
+        assert_eq!(reason.status, Status::Fuse);
+        assert!(
+            reason.text.contains("1 call(s) with revoked key"),
+            "{}",
+            reason.text
+        );
+        assert_eq!(a.department("B").unwrap().status, Status::Normal);
+        assert_eq!(a.worst_status(), Status::Fuse);
+
+        // Without the revoked key's call, A is normal again.
+        let a = attribution("2026-11-02T10:00:00Z,key-a,m,1000,100\n");
+        assert_eq!(a.department("A").unwrap().status, Status::Normal);
+    }
 }

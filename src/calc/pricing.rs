@@ -145,16 +145,35 @@ impl PriceTable {
     }
 }
 
+/// What the price source says when one-hour cache writes were priced by the provider's rule
+/// because the model lists no one-hour rate.
+pub const ONE_HOUR_BY_RULE: &str =
+    "one-hour cache writes at 2 × the input price (Anthropic's rule; no one-hour rate listed)";
+
+/// The rate of one-hour cache writes (per million tokens), and whether it was derived by the
+/// provider's rule rather than listed.
+///
+/// One-hour cache writes are Anthropic's (its API, Claude Code, and the clouds that resell
+/// its models): Anthropic bills them at 2 × the base input price, against 1.25 × for
+/// five-minute writes. A model without a listed one-hour rate is priced by that rule, never
+/// silently at the cheaper five-minute rate, and the line's price source says so.
+pub fn one_hour_write_rate(model: &Model) -> (Decimal, bool) {
+    match model.cache_write_1h {
+        Some(rate) => (rate.0, false),
+        None => (model.input.0 * Decimal::TWO, true),
+    }
+}
+
 /// The list cost of tokens at a model's prices (per million tokens of each kind).
 ///
 /// Cached input falls back to the input price and cache writes to the input price when the
-/// model has no separate rate; one-hour cache writes have their own rate, and fall back to
-/// the cache-write rate when the model has none.
+/// model has no separate rate; one-hour cache writes have their own rate, and without one
+/// are priced at 2 × the input price (see [`one_hour_write_rate`]).
 pub fn list_cost(tokens: &Tokens, model: &Model) -> Decimal {
     let input = model.input.0;
     let cached = model.cached_input.map_or(input, |p| p.0);
     let write = model.cache_write.map_or(input, |p| p.0);
-    let write_1h = model.cache_write_1h.map_or(write, |p| p.0);
+    let (write_1h, _) = one_hour_write_rate(model);
     let sum = Decimal::from(tokens.input) * input
         + Decimal::from(tokens.cached_input) * cached
         + Decimal::from(tokens.cache_write) * write
@@ -204,6 +223,24 @@ mod tests {
             ..Tokens::default()
         };
         assert_eq!(list_cost(&tokens, &m), d("9.75"));
+    }
+
+    #[test]
+    fn one_hour_cache_writes_without_a_rate_cost_twice_the_input_price() {
+        // Input 3, five-minute writes 3.75 (1.25 × 3), no one-hour rate: 1,000,000 one-hour
+        // writes at 2 × 3 = 6, not at the five-minute 3.75.
+        let mut m = model("m", &[]);
+        m.input = Dec(d("3"));
+        m.cache_write = Some(Dec(d("3.75")));
+        let tokens = Tokens {
+            cache_write: 1_000_000,
+            cache_write_1h: 1_000_000,
+            ..Tokens::default()
+        };
+        assert_eq!(list_cost(&tokens, &m), d("9.75"));
+        assert_eq!(one_hour_write_rate(&m), (d("6"), true));
+        m.cache_write_1h = Some(Dec(d("5")));
+        assert_eq!(one_hour_write_rate(&m), (d("5"), false));
     }
 
     #[test]

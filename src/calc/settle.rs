@@ -10,7 +10,11 @@
 //! The sources can carry the invoice side too. When they bill usage (a cost report, a FOCUS
 //! bill) and no invoice total is configured, what they bill is the invoice's usage: the
 //! amount to settle is that plus the shared lines, and the gap to the list cost is split as
-//! usual. Their taxes, credits, purchases, adjustments and corrections are shared lines
+//! usual, except the part a department's own cost lines explain: when a cost line's caller
+//! maps to a department (an OpenAI project, say), what it bills that department minus the
+//! department's list cost goes to that department whole, and only the rest of the gap is
+//! shared. A proportional split with nothing to weigh by (no converted amount at all) is an
+//! even split, and says so. Their taxes, credits, purchases, adjustments and corrections are shared lines
 //! after the configured ones, split proportionally, or given whole to the department their
 //! caller maps to.
 
@@ -25,6 +29,19 @@ use crate::config::{Settings, SharedLine, Strategy, UNATTRIBUTED};
 
 /// The name of the line that carries the gap between invoice usage and list cost.
 pub const GAP_LINE: &str = "Invoice gap (invoice usage minus list cost)";
+
+/// The name of the line that gives a department the part of the gap its own cost lines
+/// explain: what the sources bill for its callers minus the list cost of its logs.
+pub fn department_gap_name(department: &str) -> String {
+    format!("Invoice gap of {department} (its billed usage minus its list cost)")
+}
+
+/// Whether a shared line carries (part of) the gap between invoice usage and list cost.
+pub fn is_gap_line(name: &str) -> bool {
+    name == GAP_LINE
+        || (name.starts_with("Invoice gap of ")
+            && name.ends_with(" (its billed usage minus its list cost)"))
+}
 
 /// The name of the line that carries unattributed usage when it is shared.
 pub const UNATTRIBUTED_LINE: &str = "Unattributed usage";
@@ -131,8 +148,39 @@ pub fn settle(settings: &Settings, folded: &Folded, departments: &[String]) -> S
     }
     let lines = split_lines(folded, &usage, digits);
 
-    if !gap.is_zero() {
-        let gap_line = plain_line(GAP_LINE, gap, invoice.gap_strategy);
+    // Cost lines that map to a department are that department's bill: the part of the gap
+    // they explain (what the department is billed minus its own list cost) goes to it whole.
+    // Only the rest of the gap (unmapped cost lines against the other departments' usage) is
+    // shared by the gap strategy.
+    let mut rest_of_gap = gap;
+    if folded.billed_usage.is_some() {
+        for (department, billed) in &folded.billed_by_department {
+            let own_cost = folded
+                .departments
+                .get(department)
+                .map_or(Decimal::ZERO, |t| t.list_cost);
+            let part = round_money(*billed, digits) - round_money(own_cost, digits);
+            rest_of_gap -= part;
+            if part.is_zero() {
+                continue;
+            }
+            let line = SharedLine {
+                name: department_gap_name(department),
+                amount: part.into(),
+                strategy: Strategy::Fixed,
+                shares: BTreeMap::from([(department.clone(), Decimal::ONE_HUNDRED.into())]),
+            };
+            shared.push(split_shared(
+                &line,
+                folded,
+                &recipients,
+                &as_shares(&proportional),
+                digits,
+            ));
+        }
+    }
+    if !rest_of_gap.is_zero() {
+        let gap_line = plain_line(GAP_LINE, rest_of_gap, invoice.gap_strategy);
         shared.push(split_shared(
             &gap_line,
             folded,
@@ -247,7 +295,14 @@ fn split_shared(
     digits: u32,
 ) -> SharedAllocation {
     let amount = with_scale(round_money(line.amount.0, digits), digits);
-    let by_department = match line.strategy {
+    // Proportional with nothing to weight by (no converted amount anywhere) is an even split,
+    // and is labelled as such.
+    let nothing_to_weigh = proportional.iter().all(|s| s.weight <= Decimal::ZERO);
+    let strategy = match line.strategy {
+        Strategy::Proportional if nothing_to_weigh => Strategy::Even,
+        strategy => strategy,
+    };
+    let by_department = match strategy {
         Strategy::Proportional => split(amount, proportional, digits),
         Strategy::Even => split(amount, &even_shares(folded, departments), digits),
         Strategy::Fixed => {
@@ -265,7 +320,7 @@ fn split_shared(
     SharedAllocation {
         name: line.name.clone(),
         amount,
-        strategy: line.strategy,
+        strategy,
         by_department,
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Normal up to the warning threshold of budget usage; warning above it, up to the full
 //! budget plus the fuse margin, or on a spike (growth over the prior month, or a day above
-//! its trailing seven-day median, both beyond the spike threshold); fuse above that margin or
-//! on any illegal call.
+//! its trailing seven-day median, both beyond the spike threshold) or on calls to a model
+//! with no price; fuse above that margin or on any illegal call.
 
 use std::collections::BTreeMap;
 
@@ -74,6 +74,20 @@ pub fn budget_reason(
     } else {
         None
     }
+}
+
+/// A model of the department's calls that has no price: their cost is missing from its list
+/// cost (it is never taken as zero), so the department cannot be called normal until the
+/// model is priced and the month recalculated.
+pub fn unpriced_reason(model: &str, calls: u64, tokens: u64) -> Reason {
+    reason(
+        Status::Warning,
+        "unpriced_model",
+        format!(
+            "unpriced model '{model}': {calls} calls and {tokens} tokens are not costed; price \
+             it in [[models]] and recalculate"
+        ),
+    )
 }
 
 /// A spike over the prior month.

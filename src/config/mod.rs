@@ -303,8 +303,8 @@ pub struct Model {
     /// Price per million tokens written to the cache; the input price when absent.
     #[serde(default)]
     pub cache_write: Option<Dec>,
-    /// Price per million tokens written to the cache with a one-hour lifetime; the
-    /// cache-write price when absent.
+    /// Price per million tokens written to the cache with a one-hour lifetime; when absent,
+    /// 2 × the input price (Anthropic's rule), which the line's price source then names.
     #[serde(default)]
     pub cache_write_1h: Option<Dec>,
     /// The first local day this price applies to; a model may be listed once per date, so
@@ -430,8 +430,22 @@ pub struct SourceSpec {
     #[serde(default)]
     pub format: Option<String>,
     /// Column names of the generic CSV format.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "column_map")]
     pub columns: ColumnMap,
+}
+
+/// Reads a column map and remembers which keys the configuration wrote, so that a column it
+/// names can be required while the columns left at their defaults stay optional.
+fn column_map<'de, D>(deserializer: D) -> Result<ColumnMap, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let table = toml::Table::deserialize(deserializer)?;
+    let written: std::collections::BTreeSet<String> = table.keys().cloned().collect();
+    let mut map = ColumnMap::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
+    map.written = written;
+    Ok(map)
 }
 
 /// Which column of a generic CSV holds what; names are matched ignoring case and spaces.
@@ -472,6 +486,9 @@ pub struct ColumnMap {
     pub status: Option<String>,
     /// The model of every row when the file has no model column.
     pub default_model: Option<String>,
+    /// The keys the configuration wrote (the others are at their defaults).
+    #[serde(skip)]
+    pub written: std::collections::BTreeSet<String>,
 }
 
 impl Default for ColumnMap {
@@ -494,6 +511,7 @@ impl Default for ColumnMap {
             currency: Some("currency".into()),
             status: Some("status".into()),
             default_model: None,
+            written: Default::default(),
         }
     }
 }

@@ -10,6 +10,11 @@
 //! Rows:
 //! - `ChargeCategory` = Usage with token counts becomes a usage record dated at
 //!   `ChargePeriodStart`; FOCUS does not count requests, so each row counts as one call.
+//!   The provider states charge periods in UTC: a period is placed by its own calendar
+//!   dates and hours (a charge from 2025-01-01T00:00Z belongs to 1 January in any zone), not
+//!   shifted into the organization's zone. A charge covers its whole period: the data reaches
+//!   `ChargePeriodEnd`, so a monthly charge is not extrapolated to the close as if it were
+//!   one day's usage.
 //!   `BilledCost` is kept as the provider's cost and, with `EffectiveCost`, summed as what
 //!   the bill charges for usage. A usage row without tokens (compute hours, say) becomes an
 //!   invoice line of usage cost.
@@ -17,12 +22,14 @@
 //!   settlement unless their caller fields map them to a department. Negative amounts
 //!   (credits, refunds) are kept as they are.
 //! - `ChargeClass` = Correction rows for a period before this one are invoice lines of kind
-//!   correction, named after the period they correct.
+//!   correction, named after the period they correct; so are negative corrections inside
+//!   the period (a negative quantity or cost cannot be folded into token counts), which
+//!   are kept, never dropped.
 //!
 //! The caller: `SubAccountName` (else `SubAccountId`) as the project, `PrincipalId` as the
 //! user, and as tags every `Tags` entry as `key:value` plus `subaccount:<id>`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
@@ -56,7 +63,8 @@ enum TokenKind {
 
 /// What a row becomes.
 enum Charge {
-    Usage(UsageRecord, Option<Decimal>),
+    /// A usage record, its effective cost and the last instant its period covers.
+    Usage(UsageRecord, Option<Decimal>, Option<DateTime<Utc>>),
     Invoice(InvoiceLine),
 }
 
@@ -70,8 +78,8 @@ pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Resul
         NAME,
         &REQUIRED,
         |dataset, source, row| match charge(row, spec, first_day, zone) {
-            Ok(Charge::Usage(record, effective)) => {
-                accept_usage(dataset, source, record, effective)
+            Ok(Charge::Usage(record, effective, covered)) => {
+                accept_usage(dataset, source, record, effective, covered)
             }
             Ok(Charge::Invoice(line)) => dataset.accept_invoice_line(source, line),
             Err(reason) => dataset.reject(source, row.line, reason),
@@ -81,12 +89,13 @@ pub fn read(dataset: &mut Dataset, spec: &SourceSpec, input: Input<'_>) -> Resul
 }
 
 /// Takes a usage record and, when it was accepted, adds its billed and effective cost to
-/// what the source bills for usage.
+/// what the source bills for usage, and tells that the data reaches the end of its period.
 fn accept_usage(
     dataset: &mut Dataset,
     source: SourceId,
     record: UsageRecord,
     effective: Option<Decimal>,
+    covered: Option<DateTime<Utc>>,
 ) {
     let before = dataset.sources[source as usize].accepted;
     let billed = record.provider_cost.unwrap_or_default();
@@ -95,6 +104,13 @@ fn accept_usage(
     if dataset.sources[source as usize].accepted > before {
         let rate = dataset.rate_of(&currency).unwrap_or(Decimal::ONE);
         dataset.add_billed_usage(source, billed * rate, effective.map(|e| e * rate));
+        if let Some(covered) = covered {
+            let last_day = dataset.window.last_day;
+            let within = covered.with_timezone(&dataset.window.zone).date_naive() <= last_day;
+            if within {
+                dataset.last_timestamp = dataset.last_timestamp.max(Some(covered));
+            }
+        }
     }
 }
 
@@ -105,17 +121,31 @@ fn charge(
     zone: Tz,
 ) -> Result<Charge, String> {
     let category = row.required("ChargeCategory")?;
-    let start = parse_timestamp(row.required("ChargePeriodStart")?, Tz::UTC)
+    let start_utc = parse_timestamp(row.required("ChargePeriodStart")?, Tz::UTC)
         .map_err(|e| format!("column 'ChargePeriodStart': {e}"))?;
+    let start = on_billed_clock(start_utc, zone);
+    let end = match row.text("ChargePeriodEnd")? {
+        Some(text) => Some(
+            parse_timestamp(text, Tz::UTC).map_err(|e| format!("column 'ChargePeriodEnd': {e}"))?,
+        ),
+        None => None,
+    };
+    // The last instant the period covers, on the same clock as its start.
+    let covered = end
+        .filter(|end| *end > start_utc)
+        .map(|end| on_billed_clock(end, zone) - Duration::seconds(1));
     let is_correction = row
         .text("ChargeClass")?
         .is_some_and(|c| c.eq_ignore_ascii_case("correction"));
-    let earlier = start.with_timezone(&zone).date_naive() < first_day;
-    if is_correction && earlier {
-        return invoice_line(row, spec, InvoiceKind::Correction, start).map(Charge::Invoice);
+    let earlier = start_utc.date_naive() < first_day;
+    if is_correction && (earlier || is_negative(row)?) {
+        return invoice_line(row, spec, InvoiceKind::Correction, start).map(|mut line| {
+            line.corrects = Some(start_utc.format("%Y-%m").to_string());
+            Charge::Invoice(line)
+        });
     }
     let kind = match category.to_ascii_lowercase().as_str() {
-        "usage" => return usage(row, spec, start),
+        "usage" => return usage(row, spec, start, covered),
         "tax" => InvoiceKind::Tax,
         "credit" => InvoiceKind::Credit,
         "purchase" => InvoiceKind::Purchase,
@@ -130,7 +160,37 @@ fn charge(
     invoice_line(row, spec, kind, start).map(Charge::Invoice)
 }
 
-fn usage(row: &Row<'_>, spec: &SourceSpec, start: DateTime<Utc>) -> Result<Charge, String> {
+/// The instant whose local date and hour in `zone` are the UTC date and hour of `at`: a
+/// charge period stated in UTC keeps its own calendar dates in the organization's zone. A
+/// local time skipped by a daylight-saving change moves to the next hour.
+fn on_billed_clock(at: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+    let naive = at.naive_utc();
+    zone.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
+        .map_or(at, |local| local.with_timezone(&Utc))
+}
+
+/// Whether a row's quantity or cost is negative (a correction that takes back a charge).
+fn is_negative(row: &Row<'_>) -> Result<bool, String> {
+    let quantity = row
+        .text("ConsumedQuantity")?
+        .is_some_and(|q| q.trim_start().starts_with('-'));
+    let cost = row
+        .money("BilledCost")?
+        .is_some_and(|c| c.is_sign_negative() && !c.is_zero());
+    Ok(quantity || cost)
+}
+
+fn usage(
+    row: &Row<'_>,
+    spec: &SourceSpec,
+    start: DateTime<Utc>,
+    covered: Option<DateTime<Utc>>,
+) -> Result<Charge, String> {
     let details = row.text("SkuPriceDetails")?.unwrap_or("{}");
     let details = Object::parse(details).map_err(|e| format!("column 'SkuPriceDetails': {e}"))?;
     let Some(kind) = token_kind(row, &details)? else {
@@ -160,7 +220,7 @@ fn usage(row: &Row<'_>, spec: &SourceSpec, start: DateTime<Utc>) -> Result<Charg
         currency: Some(row.required("BillingCurrency")?.to_ascii_uppercase()),
         success: true,
     };
-    Ok(Charge::Usage(record, row.money("EffectiveCost")?))
+    Ok(Charge::Usage(record, row.money("EffectiveCost")?, covered))
 }
 
 fn tokens_of(kind: TokenKind, quantity: u64) -> Tokens {

@@ -67,12 +67,6 @@ impl Columns {
             .rev()
             .map(|(i, name)| (normalize(name), i))
             .collect();
-        let find = |wanted: &Option<String>| {
-            wanted
-                .as_ref()
-                .and_then(|w| index.get(&normalize(w)).copied())
-        };
-
         let missing = |what: &str, wanted: &str| {
             LoadError::new(
                 file,
@@ -89,22 +83,46 @@ impl Columns {
             .copied()
             .ok_or_else(|| missing("the time of each call", &map.timestamp))?;
 
+        // A column left at its default name is optional; one the configuration names must be
+        // in the file, or its figures would silently read as empty.
+        let find = |wanted: &Option<String>, key: &str, what: &str| {
+            let Some(name) = wanted else {
+                return Ok(None);
+            };
+            match index.get(&normalize(name)).copied() {
+                Some(at) => Ok(Some(at)),
+                None if !map.written.contains(key) => Ok(None),
+                None => Err(missing(
+                    &format!("{what}, as configured by columns.{key} in [[sources]]"),
+                    name,
+                )),
+            }
+        };
+
         let columns = Columns {
             timestamp,
-            request_id: find(&map.request_id),
-            api_key: find(&map.api_key),
-            user: find(&map.user),
-            project: find(&map.project),
-            team: find(&map.team),
-            tags: find(&map.tags),
-            model: find(&map.model),
-            input: find(&map.input_tokens),
-            cached_input: find(&map.cached_input_tokens),
-            cache_write: find(&map.cache_write_tokens),
-            output: find(&map.output_tokens),
-            cost: find(&map.cost),
-            currency: find(&map.currency),
-            status: find(&map.status),
+            request_id: find(&map.request_id, "request_id", "the request id")?,
+            api_key: find(&map.api_key, "api_key", "the API key")?,
+            user: find(&map.user, "user", "the user")?,
+            project: find(&map.project, "project", "the project")?,
+            team: find(&map.team, "team", "the team")?,
+            tags: find(&map.tags, "tags", "the tags")?,
+            model: find(&map.model, "model", "the model")?,
+            input: find(&map.input_tokens, "input_tokens", "input tokens")?,
+            cached_input: find(
+                &map.cached_input_tokens,
+                "cached_input_tokens",
+                "cached input tokens",
+            )?,
+            cache_write: find(
+                &map.cache_write_tokens,
+                "cache_write_tokens",
+                "cache-write tokens",
+            )?,
+            output: find(&map.output_tokens, "output_tokens", "output tokens")?,
+            cost: find(&map.cost, "cost", "the provider's cost")?,
+            currency: find(&map.currency, "currency", "the currency")?,
+            status: find(&map.status, "status", "the status")?,
             width: names.len(),
             names: names.clone(),
         };
@@ -131,13 +149,16 @@ impl Columns {
 }
 
 fn describe_header(names: &[String]) -> String {
+    const SHOWN: usize = 40;
     let shown: Vec<String> = names
         .iter()
-        .take(12)
+        .take(SHOWN)
         .map(|n| format!("'{}'", n.replace('\u{feff}', "")))
         .collect();
     if shown.is_empty() {
         "no columns".to_string()
+    } else if names.len() > SHOWN {
+        format!("{} and {} more", shown.join(", "), names.len() - SHOWN)
     } else {
         shown.join(", ")
     }
@@ -608,6 +629,28 @@ mod tests {
         ] {
             assert_eq!(trim(text), text.trim(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_configured_column_missing_from_the_header_is_an_error() {
+        let header = ByteRecord::from(vec!["timestamp", "model", "prompt_tokens", "output_tokens"]);
+        for configured in ["input_tokens", "in_tok"] {
+            let text = format!("pattern = \"*.csv\"\n[columns]\ninput_tokens = \"{configured}\"\n");
+            let spec: SourceSpec = toml::from_str(&text).unwrap();
+            let error = Columns::locate(&header, &spec.columns, "usage.csv").unwrap_err();
+            assert_eq!(error.line, Some(1));
+            let message = error.to_string();
+            assert!(message.starts_with("usage.csv:1: "), "{message}");
+            assert!(message.contains(&format!("'{configured}'")), "{message}");
+            assert!(message.contains("columns.input_tokens"), "{message}");
+            assert!(
+                message.contains("'timestamp', 'model', 'prompt_tokens', 'output_tokens'"),
+                "{message}"
+            );
+        }
+        // Columns left at their defaults stay optional.
+        let columns = Columns::locate(&header, &ColumnMap::default(), "usage.csv").unwrap();
+        assert_eq!((columns.input, columns.output), (None, Some(3)));
     }
 
     #[test]

@@ -105,6 +105,18 @@ pub fn action(settings: &Settings, d: &DepartmentSummary) -> String {
         Status::Warning if d.name == UNATTRIBUTED => "the settlement owner maps its callers to \
             departments or assigns the usage to a shared line"
             .to_string(),
+        // Calls to a model with no price: the settlement owner prices it, the head has
+        // nothing to decide.
+        Status::Warning
+            if d.reasons
+                .iter()
+                .filter(|r| r.status == Status::Warning)
+                .all(|r| r.kind == "unpriced_model") =>
+        {
+            "the settlement owner adds a price for the unpriced model ([[models]] or --prices) \
+             and recalculates"
+                .to_string()
+        }
         Status::Warning => format!(
             "alert the head ({}); the head decides to expand the budget or to throttle usage",
             owner(settings, &d.name)
