@@ -5,7 +5,7 @@
 //! the counts per source so that the conservation line can be shown and tested.
 
 pub mod anthropic;
-mod chunks;
+pub mod chunks;
 pub mod claude_code;
 mod csv_rows;
 pub mod detect;

@@ -1,0 +1,116 @@
+//! Benchmarks of reading a log, step by step, on a generated month of 200,000 rows held in
+//! memory: splitting rows (the fast path against the CSV parser), folding records into
+//! buckets, and a whole read on one thread and on every core.
+
+use std::hint::black_box;
+
+use apportion::calc::bucket::Buckets;
+use apportion::config::{Settings, SourceSpec};
+use apportion::load::chunks::{Chunk, Splitter, each_record, each_row};
+use apportion::load::{Capture, Dataset, Input, UsageRecord, generic, spec_for};
+use apportion::sample;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const ROWS: u64 = 200_000;
+
+/// The generated month's configuration and log.
+fn month() -> (Settings, Vec<u8>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    sample::generate::write_month(dir.path(), ROWS, sample::DEFAULT_SEED).expect("the month");
+    let settings = Settings::from_file(&dir.path().join(sample::CONFIG_NAME)).expect("its configuration");
+    let logs = std::fs::read(dir.path().join(sample::LOGS_NAME)).expect("its log");
+    (settings, logs)
+}
+
+/// The log's records after the header, as one chunk.
+fn records_chunk(logs: &[u8]) -> Chunk {
+    let (_, _, mut first) = Splitter::start(logs, logs.len() + 1).expect("the log splits");
+    first.bytes.shrink_to_fit();
+    first
+}
+
+fn splitting(c: &mut Criterion, logs: &[u8]) {
+    let chunk = records_chunk(logs);
+    let mut group = c.benchmark_group("split rows");
+    group.throughput(Throughput::Bytes(chunk.bytes.len() as u64));
+    group.bench_function("fast path", |b| {
+        b.iter(|| {
+            let mut fields = 0;
+            each_row(black_box(&chunk), |row, _| {
+                fields += row.map_or(0, |r| apportion::load::chunks::Fields::len(&r))
+            });
+            fields
+        })
+    });
+    group.bench_function("csv parser", |b| {
+        b.iter(|| {
+            let mut fields = 0;
+            each_record(black_box(&chunk), |row, _| fields += row.map_or(0, |r| r.len()));
+            fields
+        })
+    });
+    group.finish();
+}
+
+/// Every record of the log, read in order.
+fn records(settings: &Settings, spec: &SourceSpec, logs: &[u8]) -> Vec<UsageRecord> {
+    let mut dataset = Dataset::new(settings);
+    dataset.capture = Some(Capture {
+        limit: usize::MAX,
+        ..Capture::default()
+    });
+    generic::read_in_order(&mut dataset, spec, Input::from_bytes(sample::LOGS_NAME, logs))
+        .expect("the log reads");
+    let capture = dataset.capture.expect("the capture");
+    capture.records.into_iter().map(|(_, record)| record).collect()
+}
+
+fn bucketing(c: &mut Criterion, settings: &Settings, spec: &SourceSpec, logs: &[u8]) {
+    let records = records(settings, spec, logs);
+    let mut group = c.benchmark_group("fold into buckets");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function(format!("{} records", records.len()), |b| {
+        b.iter(|| {
+            let mut buckets = Buckets::default();
+            for record in black_box(&records) {
+                buckets.add(0, record, settings.zone);
+            }
+            buckets.sums.len()
+        })
+    });
+    group.finish();
+}
+
+fn reading(c: &mut Criterion, settings: &Settings, spec: &SourceSpec, logs: &[u8]) {
+    let mut group = c.benchmark_group("read a log into buckets");
+    group.throughput(Throughput::Bytes(logs.len() as u64));
+    group.sample_size(20);
+    group.bench_function("one thread, row by row", |b| {
+        b.iter(|| {
+            let mut dataset = Dataset::new(settings);
+            let input = Input::from_bytes(sample::LOGS_NAME, black_box(logs));
+            generic::read_in_order(&mut dataset, spec, input).expect("the log reads");
+            dataset.buckets.sums.len()
+        })
+    });
+    group.bench_function("chunks on every core", |b| {
+        b.iter(|| {
+            let mut dataset = Dataset::new(settings);
+            let input = Input::from_bytes(sample::LOGS_NAME, black_box(logs));
+            generic::read_in_chunks(&mut dataset, spec, input, 4 << 20).expect("the log reads");
+            dataset.buckets.sums.len()
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let (settings, logs) = month();
+    let spec = spec_for(&settings, sample::LOGS_NAME);
+    splitting(c, &logs);
+    bucketing(c, &settings, &spec, &logs);
+    reading(c, &settings, &spec, &logs);
+}
+
+criterion_group!(load, benches);
+criterion_main!(load);
