@@ -387,3 +387,86 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
             "[pass] Every fuse signed off twice",
         ));
 }
+
+#[test]
+fn adjustments_count_in_the_archive_the_journal_and_the_next_ledger() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    complete(&mut review);
+    let lines = review.attribution.lines.clone();
+    let from = LineKey::of(&lines[0]);
+    let to = LineKey::of(
+        lines
+            .iter()
+            .find(|l| l.department != from.department)
+            .unwrap(),
+    );
+    let credit = Decimal::new(1250, 2);
+    review
+        .adjust(&from, -credit, "credit for an outage", at(20))
+        .unwrap();
+    review
+        .adjust(&to, credit, "the outage credit moves here", at(21))
+        .unwrap();
+    let computed = |name: &str| review.computed().department(name).unwrap().settled;
+    let settled = |name: &str| review.attribution.department(name).unwrap().settled;
+    assert_eq!(
+        settled(&from.department),
+        computed(&from.department) - credit
+    );
+    assert_eq!(settled(&to.department), computed(&to.department) + credit);
+    let amount = review.attribution.amount_to_settle;
+    assert_eq!(amount, review.computed().amount_to_settle);
+    assert_eq!(review.attribution.settled, amount);
+
+    let dir = tempfile::tempdir().unwrap();
+    let exported = review.export(dir.path(), None).unwrap();
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported.archive).unwrap()).unwrap();
+    let body = &archive["body"];
+    let decimal = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    let departments = body["departments"].as_array().unwrap();
+    let archived =
+        |name: &str| decimal(&departments.iter().find(|d| d["name"] == name).unwrap()["settled"]);
+    assert_eq!(archived(&from.department), settled(&from.department));
+    let sum: Decimal = departments.iter().map(|d| decimal(&d["settled"])).sum();
+    assert_eq!(sum, decimal(&body["settlement"]["amount_to_settle"]));
+    let first_line = &body["lines"][0];
+    assert_eq!(
+        decimal(&first_line["settled"]),
+        lines[0].settled,
+        "the computed line itself does not change"
+    );
+
+    let csv = std::fs::read_to_string(exported.archive.with_extension("csv")).unwrap();
+    let adjustment_rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains("adjustment ") && l.contains("credit"))
+        .collect();
+    assert_eq!(adjustment_rows.len(), 2, "{csv}");
+    assert!(adjustment_rows.iter().any(|r| r.contains("-12.50")));
+
+    let ledger = apportion::archive::read_ledger(&exported.archive, "USD").unwrap();
+    let totals = ledger.department_totals(&review.attribution.period.month);
+    assert_eq!(totals[&from.department], settled(&from.department));
+    assert_eq!(totals.values().copied().sum::<Decimal>(), amount);
+
+    let journal = apportion::report::journal::render(&review.settings, &review.attribution);
+    assert!(journal.contains("credit for an outage"), "{journal}");
+    let payable: Decimal = journal
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Liabilities") && !l.contains('='))
+        .map(|l| {
+            l.split_whitespace()
+                .rev()
+                .nth(1)
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        -payable, amount,
+        "the postings add up to the amount to settle"
+    );
+}

@@ -214,7 +214,7 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
 /// A read-only look at a month's review, for reports: the saved session (or an empty one)
 /// with its changes applied, the attribution it gives and the checklist. Writes nothing.
 pub struct Peek {
-    /// The attribution with the session's changes applied.
+    /// The attribution with the session's changes applied and its adjustments counted in.
     pub attribution: crate::calc::Attribution,
     /// The checklist against the session.
     pub checklist: Checklist,
@@ -243,7 +243,8 @@ pub fn peek(
     for change in &session.changes {
         change.apply(&mut settings.config);
     }
-    let attribution = crate::calc::calculate(&settings, dataset, ledger, today);
+    let computed = crate::calc::calculate(&settings, dataset, ledger, today);
+    let attribution = super::adjusted::with_adjustments(&computed, &session.adjustments);
     let rejects: Vec<RejectRef> = dataset
         .rejects
         .iter()

@@ -9,6 +9,7 @@
 //! This layer knows nothing of terminals: the TUI and any other front end drive it through
 //! the methods of [`Review`].
 
+pub mod adjusted;
 pub mod breakdown;
 pub mod change;
 pub mod checklist;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::adjusted::with_adjustments;
 use super::change::Change;
 use super::decision::LineKey;
 use super::diff::{self, Recalculation};
@@ -33,8 +34,11 @@ pub struct Review {
     pub ledger: Option<Ledger>,
     /// The day the month is judged from.
     pub today: NaiveDate,
-    /// The current attribution.
+    /// The current settlement: the attribution with the adjustments counted in the
+    /// departments' settled amounts (see [`super::adjusted`]); its lines are as computed.
     pub attribution: Attribution,
+    /// The attribution as computed, without the adjustments.
+    computed: Attribution,
     /// The reviewer's work.
     pub session: Session,
     store: Store,
@@ -138,7 +142,8 @@ impl Review {
             change.apply(&mut settings.config);
         }
         let today = sources.today(&settings);
-        let attribution = calculate(&settings, &dataset, ledger.as_ref(), today);
+        let computed = calculate(&settings, &dataset, ledger.as_ref(), today);
+        let attribution = with_adjustments(&computed, &session.adjustments);
         let mut review = Review {
             sources,
             settings,
@@ -146,6 +151,7 @@ impl Review {
             ledger,
             today,
             attribution,
+            computed,
             session,
             store,
         };
@@ -153,6 +159,16 @@ impl Review {
         review.session.sync(&review.attribution);
         review.save()?;
         Ok(review)
+    }
+
+    /// The attribution as computed from the sources, before the adjustments.
+    pub fn computed(&self) -> &Attribution {
+        &self.computed
+    }
+
+    /// Counts the session's adjustments in the settlement again.
+    fn settle(&mut self) {
+        self.attribution = with_adjustments(&self.computed, &self.session.adjustments);
     }
 
     /// Where the session is saved.
@@ -189,6 +205,7 @@ impl Review {
             )));
         }
         self.session.adjust(key, amount, reason.trim(), now);
+        self.settle();
         self.save()
     }
 
@@ -211,6 +228,7 @@ impl Review {
     /// Undoes the last decision, note, adjustment or acknowledgement.
     pub fn undo(&mut self, now: DateTime<Utc>) -> Result<Option<String>> {
         let undone = self.session.undo(now);
+        self.settle();
         self.save()?;
         Ok(undone)
     }
@@ -279,12 +297,13 @@ impl Review {
 
     fn refresh(&mut self, cause: &str, now: DateTime<Utc>) -> Result<Recalculation> {
         let before = diff::amounts(&self.attribution);
-        self.attribution = calculate(
+        self.computed = calculate(
             &self.settings,
             &self.dataset,
             self.ledger.as_ref(),
             self.today,
         );
+        self.settle();
         let moved = diff::moved(&before, &diff::amounts(&self.attribution));
         self.session.record(cause, moved, now);
         self.session.sources = fingerprints(&self.dataset);
