@@ -362,6 +362,40 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .assert()
         .success()
         .stderr(predicate::str::contains("the fuse of Legal is lifted"));
+    let policies = data.path().join("policies");
+    assert!(policies.join("restore-legal-2026-11.json").exists());
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "finance",
+            "--name",
+            "Henrik Lund",
+            "--withdraw",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the downgrade policy is"));
+    assert!(
+        !policies.join("restore-legal-2026-11.json").exists(),
+        "a withdrawn sign-off takes the restoring policy back"
+    );
+    assert!(policies.join("fuse-legal-2026-11.json").exists());
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "finance",
+            "--name",
+            "Henrik Lund",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the fuse of Legal is lifted"));
 
     let out = tempfile::tempdir().unwrap();
     run()
@@ -469,4 +503,43 @@ fn adjustments_count_in_the_archive_the_journal_and_the_next_ledger() {
         -payable, amount,
         "the postings add up to the amount to settle"
     );
+}
+
+#[test]
+fn the_downgrade_policy_is_written_as_soon_as_a_fuse_is_found() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    let downgrade = data.path().join("policies/fuse-legal-2026-11.json");
+    let restore = data.path().join("policies/restore-legal-2026-11.json");
+    let text = std::fs::read_to_string(&downgrade).expect("written when the month is opened");
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["policy"]["action"], "downgrade");
+    assert_eq!(document["policy"]["department"], "Legal");
+    assert!(document["litellm_team_update"]["models"].is_array());
+    assert_eq!(
+        review.policy_path("Legal", apportion::report::policy::Action::Downgrade),
+        downgrade
+    );
+
+    review
+        .sign_off("Legal", Role::Finance, "Henrik Lund", None, at(1))
+        .unwrap();
+    assert!(downgrade.exists(), "one sign-off does not lift the fuse");
+    review
+        .sign_off(
+            "Legal",
+            Role::TechnicalDirector,
+            "Lena Fischer",
+            None,
+            at(2),
+        )
+        .unwrap();
+    assert!(!downgrade.exists(), "the downgrade is no longer in force");
+    assert!(restore.exists());
+
+    review
+        .withdraw_sign_off("Legal", Role::Finance, at(3))
+        .unwrap();
+    assert!(!restore.exists(), "the restoring policy is taken back");
+    assert!(downgrade.exists(), "and the downgrade is in force again");
 }

@@ -59,33 +59,57 @@ impl Review {
         }
     }
 
-    /// Writes the policy that restores `department` once its fuse is lifted, into the data
-    /// directory's `policies/` folder; `None` when its fuse is not lifted.
-    pub fn write_restoring_policy(&self, department: &str) -> Result<Option<PathBuf>> {
-        if !signoff::lifted(&self.session.signoffs, department) {
-            return Ok(None);
-        }
-        let Some(policy) = self
-            .policies()
-            .into_iter()
-            .find(|p| p.department == department)
-        else {
-            return Ok(None);
+    /// Where the policy in force for a department is kept: the data directory's `policies/`
+    /// folder, `fuse-<department>-<month>.json` while its fuse holds (the downgrade) and
+    /// `restore-<department>-<month>.json` once two sign-offs lifted it.
+    pub fn policy_path(&self, department: &str, action: policy::Action) -> PathBuf {
+        let prefix = match action {
+            policy::Action::Downgrade => "fuse",
+            policy::Action::Restore => "restore",
         };
-        let dir = self.data_dir().join("policies");
-        let path = dir.join(format!(
-            "restore-{}-{}.json",
+        self.data_dir().join("policies").join(format!(
+            "{prefix}-{}-{}.json",
             super::store::slug(department),
             self.attribution.period.month
-        ));
-        let document =
-            json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
-        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-        text.push('\n');
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| crate::write::atomic(&path, text.as_bytes()))
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-        Ok(Some(path))
+        ))
+    }
+
+    /// Writes the policy in force for every fused department into the data directory's
+    /// `policies/` folder, so that the gateway team can apply a downgrade as soon as the fuse
+    /// is found, not only once the month is archived: the downgrade while the fuse holds, the
+    /// restoring policy once it is lifted. A policy no longer in force is removed (a
+    /// withdrawn sign-off takes the restoring policy back and puts the downgrade back in
+    /// force; a department no longer fused has no policy). Returns the files in force.
+    pub fn write_policies(&self) -> Result<Vec<PathBuf>> {
+        let policies = self.policies();
+        let mut written = Vec::new();
+        for department in &self.attribution.departments {
+            let in_force = policies.iter().find(|p| p.department == department.name);
+            for action in [policy::Action::Downgrade, policy::Action::Restore] {
+                let path = self.policy_path(&department.name, action);
+                match in_force.filter(|p| p.action == action) {
+                    Some(policy) => {
+                        write_policy(&path, policy)?;
+                        written.push(path);
+                    }
+                    None => match std::fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(Error::Invalid(format!("{}: {e}", path.display())));
+                        }
+                        _ => {}
+                    },
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes the policies in force and returns the one that restores `department`; `None`
+    /// when its fuse is not lifted.
+    pub fn write_restoring_policy(&self, department: &str) -> Result<Option<PathBuf>> {
+        let written = self.write_policies()?;
+        let path = self.policy_path(department, policy::Action::Restore);
+        Ok(written.into_iter().find(|p| p == &path))
     }
 
     /// The fuse policies as of now: a downgrade for every fused department whose fuse is not
@@ -185,6 +209,17 @@ impl SourceCheck {
         }
         Ok(changed_sources(&self.calculated, &prints))
     }
+}
+
+/// Writes one policy, as our document and as the body of a LiteLLM team update request.
+fn write_policy(path: &Path, policy: &Policy) -> Result<()> {
+    let document = json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| crate::write::atomic(path, text.as_bytes()))
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
 /// Writes the policies beside the archive (`…-policies.json`): each as our document and as

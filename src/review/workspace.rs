@@ -158,6 +158,7 @@ impl Review {
         review.note_changed_sources(now);
         review.session.sync(&review.attribution);
         review.save()?;
+        review.write_policies()?;
         Ok(review)
     }
 
@@ -309,6 +310,7 @@ impl Review {
         self.session.sources = fingerprints(&self.dataset);
         self.session.sync(&self.attribution);
         self.save()?;
+        self.write_policies()?;
         self.session
             .recalculations
             .last()
@@ -401,10 +403,12 @@ impl Review {
         };
         self.session.sign(signoff).map_err(Error::Invalid)?;
         self.save()?;
+        self.write_policies()?;
         Ok(signoff::lifted(&self.session.signoffs, department))
     }
 
-    /// Takes back a department's sign-off in a role.
+    /// Takes back a department's sign-off in a role. A fuse lifted by it holds again: the
+    /// restoring policy is removed and the downgrade is back in force.
     pub fn withdraw_sign_off(
         &mut self,
         department: &str,
@@ -416,7 +420,8 @@ impl Review {
                 "{department} has no {role} sign-off to withdraw"
             )));
         }
-        self.save()
+        self.save()?;
+        self.write_policies().map(drop)
     }
 }
 

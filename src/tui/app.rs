@@ -178,9 +178,18 @@ impl App {
             Ok(review) => {
                 self.queue.refresh(&review.attribution, &review.session);
                 let path = review.session_path().display().to_string();
+                let fused = review
+                    .policies()
+                    .iter()
+                    .any(|p| p.action == crate::report::policy::Action::Downgrade);
+                let policies = fused.then(|| review.data_dir().join("policies"));
                 self.review = Some(review);
                 let (decided, total) = self.decided();
-                self.say(format!("{decided} of {total} decided; session {path}"));
+                let mut said = format!("{decided} of {total} decided; session {path}");
+                if let Some(dir) = policies {
+                    said.push_str(&format!("; fuse policies in {}", dir.display()));
+                }
+                self.say(said);
                 self.stack = vec![Screen::Overview];
             }
             Err(error) => {
