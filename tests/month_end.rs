@@ -543,3 +543,81 @@ fn the_downgrade_policy_is_written_as_soon_as_a_fuse_is_found() {
     assert!(!restore.exists(), "the restoring policy is taken back");
     assert!(downgrade.exists(), "and the downgrade is in force again");
 }
+
+#[test]
+fn the_ledger_and_the_price_list_are_fingerprinted_checked_and_verified() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let ledger = files.path().join("ledger-2026-10.csv");
+    let prices = files.path().join("prices.toml");
+    std::fs::copy("sample-data/ledger-2026-10.csv", &ledger).unwrap();
+    std::fs::copy("assets/prices.toml", &prices).unwrap();
+    let sources = Sources {
+        ledger: Some(ledger.clone()),
+        prices: Some(prices.clone()),
+        ..Sources::default()
+    };
+    let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
+    let mut review = Review::open(sources, loaded, data.path(), "ana", at(0)).unwrap();
+    complete(&mut review);
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "sources_unchanged"),
+        Outcome::Pass
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let exported = review.export(out.path(), None).unwrap();
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported.archive).unwrap()).unwrap();
+    let inputs = archive["body"]["inputs"].as_array().unwrap();
+    for (path, kind) in [(&ledger, "ledger"), (&prices, "prices")] {
+        let bytes = std::fs::read(path).unwrap();
+        let input = inputs
+            .iter()
+            .find(|i| i["name"] == path.display().to_string())
+            .unwrap_or_else(|| panic!("{kind} not among the inputs: {inputs:?}"));
+        assert_eq!(input["format"], kind);
+        assert_eq!(input["size"], bytes.len() as u64);
+        assert_eq!(
+            input["sha256"],
+            apportion::load::hashing::sha256_hex(&bytes)
+        );
+    }
+    let verify = |file: &Path| {
+        Command::cargo_bin("apportion")
+            .unwrap()
+            .arg("verify")
+            .arg(&exported.archive)
+            .arg(file)
+            .assert()
+    };
+    verify(&ledger).code(0);
+    verify(&prices).code(0);
+
+    let mut text = std::fs::read_to_string(&ledger).unwrap();
+    text.push_str("2026-10,Legal,,1.00,USD,\n");
+    std::fs::write(&ledger, text).unwrap();
+    let checklist = review.checklist().unwrap();
+    assert_eq!(outcome(&checklist, "sources_unchanged"), Outcome::Fail);
+    let reason = &checklist
+        .checks
+        .iter()
+        .find(|c| c.id == "sources_unchanged")
+        .unwrap()
+        .reason;
+    assert!(reason.contains("ledger-2026-10.csv"), "{reason}");
+    verify(&ledger)
+        .code(predicate::ne(0))
+        .stdout(predicate::str::contains("CHANGED"));
+
+    let reloaded = review.reload(at(30)).unwrap().expect("the ledger changed");
+    assert!(
+        reloaded.cause.contains("ledger-2026-10.csv"),
+        "{}",
+        reloaded.cause
+    );
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "sources_unchanged"),
+        Outcome::Pass
+    );
+}

@@ -120,10 +120,14 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let today = sources(&args.inputs).today(&loaded.settings);
     let text = match crate::review::store::data_dir() {
         Some(dir) => {
+            let others = sources(&args.inputs)
+                .fingerprint_others()
+                .map_err(Failure::input)?;
             let peek = crate::review::peek(
                 &loaded.settings,
                 &loaded.dataset,
                 loaded.ledger.as_ref(),
+                &others,
                 today,
                 &dir,
             )

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::checklist::{self, Checklist, Facts};
 use super::session::{Fingerprint, RejectRef};
 use super::signoff;
-use super::workspace::{changed_sources, fingerprints};
+use super::workspace::changed_sources;
 use super::{Error, Result, Review};
 use crate::archive::{self, Contents, InputRecord};
 use crate::calc::{Status, callers_of};
@@ -55,7 +55,7 @@ impl Review {
     pub fn source_check(&self) -> SourceCheck {
         SourceCheck {
             sources: self.sources.clone(),
-            calculated: fingerprints(&self.dataset),
+            calculated: self.prints(),
         }
     }
 
@@ -155,7 +155,7 @@ impl Review {
         let policies = self.policies();
         let contents = Contents {
             settings: &self.settings,
-            inputs: self.dataset.sources.iter().map(InputRecord::from).collect(),
+            inputs: self.input_records(),
             attribution: &self.attribution,
             review: self.review_record(note, &policies),
             checklist: json!({ "passed": checklist.passed(), "checks": checklist.checks }),
@@ -163,6 +163,27 @@ impl Review {
         let archive = archive::write(dir, &contents).map_err(|e| Error::Invalid(e.to_string()))?;
         let policies = write_policies(&archive, &policies)?;
         Ok(Exported { archive, policies })
+    }
+
+    /// Every input as the archive records it: the usage exports, then the prior ledger and
+    /// the price list (so that `verify` can check them too).
+    fn input_records(&self) -> Vec<InputRecord> {
+        let mut records: Vec<InputRecord> =
+            self.dataset.sources.iter().map(InputRecord::from).collect();
+        for (kind, print) in self.other_inputs() {
+            let rows_read = match *kind {
+                "ledger" => self.ledger.as_ref().map_or(0, |l| l.entries.len() as u64),
+                _ => 0,
+            };
+            records.push(InputRecord {
+                name: print.name.clone(),
+                size: print.size,
+                sha256: print.sha256.clone(),
+                format: kind.to_string(),
+                rows_read,
+            });
+        }
+        records
     }
 
     /// The review as the archive keeps it: decisions with who and when, adjustments,
@@ -193,8 +214,8 @@ pub struct SourceCheck {
 }
 
 impl SourceCheck {
-    /// Reads every source through SHA-256 and names those that differ from the ones the
-    /// attribution was calculated from.
+    /// Reads every source, the prior ledger and the price list through SHA-256 and names
+    /// those that differ from the ones the attribution was calculated from.
     pub fn run(self) -> Result<Vec<String>> {
         let mut prints = Vec::new();
         for input in self.sources.open()? {
@@ -207,6 +228,12 @@ impl SourceCheck {
                 sha256,
             });
         }
+        prints.extend(
+            self.sources
+                .fingerprint_others()?
+                .into_iter()
+                .map(|(_, print)| print),
+        );
         Ok(changed_sources(&self.calculated, &prints))
     }
 }
@@ -259,11 +286,14 @@ pub struct Peek {
     pub found: bool,
 }
 
-/// Looks at the review of a loaded month without opening (and so without saving) it.
+/// Looks at the review of a loaded month without opening (and so without saving) it;
+/// `others` are the prior ledger and the price list as read
+/// ([`super::Sources::fingerprint_others`]).
 pub fn peek(
     settings: &crate::config::Settings,
     dataset: &crate::load::Dataset,
     ledger: Option<&crate::load::ledger::Ledger>,
+    others: &[(&'static str, Fingerprint)],
     today: chrono::NaiveDate,
     data_dir: &Path,
 ) -> Result<Peek> {
@@ -290,7 +320,7 @@ pub fn peek(
         .collect();
     let changed = match session.sources.is_empty() {
         true => Vec::new(),
-        false => changed_sources(&session.sources, &fingerprints(dataset)),
+        false => changed_sources(&session.sources, &super::workspace::prints(dataset, others)),
     };
     let facts = Facts {
         rejects: &rejects,
