@@ -96,6 +96,13 @@ impl App {
         self.checklist.hashing = Some(receiver);
     }
 
+    /// Hashes the sources again, dropping a hashing under way: after a reload, it would
+    /// compare the files with the figures from before.
+    pub(super) fn recheck_sources(&mut self) {
+        self.checklist.hashing = None;
+        self.check_sources();
+    }
+
     /// Takes the hashing's result when it has arrived.
     pub(super) fn poll_source_check(&mut self) {
         let Some(receiver) = &self.checklist.hashing else {
@@ -151,8 +158,9 @@ impl App {
             "rejects_acknowledged" => self.show(Screen::Rejects),
             "fuses_signed" => self.departments_to_sign(),
             "sources_unchanged" => {
-                self.reload();
+                // Hashed again once the reload is in.
                 self.check_sources();
+                self.reload();
             }
             _ => self.say(next_step(id)),
         }
