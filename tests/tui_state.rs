@@ -261,3 +261,22 @@ fn reloading_reads_on_another_thread_behind_the_loading_gauge() {
     let said = &app.message.as_ref().unwrap().text;
     assert_eq!(said, "the sources did not change");
 }
+
+#[test]
+fn fixing_the_undecided_lines_clears_a_search_that_would_hide_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Search]);
+    type_in(&mut app, "no line is called this");
+    assert!(app.queue.rows.is_empty());
+    drive(&mut app, &[Action::ShowChecklist]);
+    let checklist = app.checklist.checklist.as_ref().unwrap();
+    assert_eq!(checklist.checks[0].id, "lines_decided");
+    app.checklist.cursor.selected = 0;
+    app.update(Action::FixCheck);
+    assert_eq!(app.screen(), Screen::Queue);
+    assert!(app.queue.search.is_empty());
+    assert!(!app.queue.rows.is_empty(), "the pending lines are shown");
+    let said = &app.message.as_ref().unwrap().text;
+    assert!(said.contains("cleared"), "{said}");
+}

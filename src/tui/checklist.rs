@@ -166,10 +166,18 @@ impl App {
         }
     }
 
+    /// The queue filtered to the lines a check is about; a search left from before is
+    /// cleared, so that it cannot hide them (an empty queue while lines are pending).
     fn queue_filtered(&mut self, filter: Filter) {
         self.queue.filter = filter;
+        let search = std::mem::take(&mut self.queue.search);
         self.refresh_queue();
         self.show(Screen::Queue);
+        if !search.is_empty() {
+            self.say(format!(
+                "search '{search}' cleared to show every line the check is about"
+            ));
+        }
     }
 
     /// The departments, with the first fused one whose fuse is not lifted selected.
