@@ -362,6 +362,40 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .assert()
         .success()
         .stderr(predicate::str::contains("the fuse of Legal is lifted"));
+    let policies = data.path().join("policies");
+    assert!(policies.join("restore-legal-2026-11.json").exists());
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "finance",
+            "--name",
+            "Henrik Lund",
+            "--withdraw",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the downgrade policy is"));
+    assert!(
+        !policies.join("restore-legal-2026-11.json").exists(),
+        "a withdrawn sign-off takes the restoring policy back"
+    );
+    assert!(policies.join("fuse-legal-2026-11.json").exists());
+    run()
+        .args([
+            "signoff",
+            "--department",
+            "Legal",
+            "--role",
+            "finance",
+            "--name",
+            "Henrik Lund",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the fuse of Legal is lifted"));
 
     let out = tempfile::tempdir().unwrap();
     run()
@@ -386,4 +420,204 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .stdout(predicate::str::contains(
             "[pass] Every fuse signed off twice",
         ));
+}
+
+#[test]
+fn adjustments_count_in_the_archive_the_journal_and_the_next_ledger() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    complete(&mut review);
+    let lines = review.attribution.lines.clone();
+    let from = LineKey::of(&lines[0]);
+    let to = LineKey::of(
+        lines
+            .iter()
+            .find(|l| l.department != from.department)
+            .unwrap(),
+    );
+    let credit = Decimal::new(1250, 2);
+    review
+        .adjust(&from, -credit, "credit for an outage", at(20))
+        .unwrap();
+    review
+        .adjust(&to, credit, "the outage credit moves here", at(21))
+        .unwrap();
+    let computed = |name: &str| review.computed().department(name).unwrap().settled;
+    let settled = |name: &str| review.attribution.department(name).unwrap().settled;
+    assert_eq!(
+        settled(&from.department),
+        computed(&from.department) - credit
+    );
+    assert_eq!(settled(&to.department), computed(&to.department) + credit);
+    let amount = review.attribution.amount_to_settle;
+    assert_eq!(amount, review.computed().amount_to_settle);
+    assert_eq!(review.attribution.settled, amount);
+
+    let dir = tempfile::tempdir().unwrap();
+    let exported = review.export(dir.path(), None).unwrap();
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported.archive).unwrap()).unwrap();
+    let body = &archive["body"];
+    let decimal = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    let departments = body["departments"].as_array().unwrap();
+    let archived =
+        |name: &str| decimal(&departments.iter().find(|d| d["name"] == name).unwrap()["settled"]);
+    assert_eq!(archived(&from.department), settled(&from.department));
+    let sum: Decimal = departments.iter().map(|d| decimal(&d["settled"])).sum();
+    assert_eq!(sum, decimal(&body["settlement"]["amount_to_settle"]));
+    let first_line = &body["lines"][0];
+    assert_eq!(
+        decimal(&first_line["settled"]),
+        lines[0].settled,
+        "the computed line itself does not change"
+    );
+
+    let csv = std::fs::read_to_string(exported.archive.with_extension("csv")).unwrap();
+    let adjustment_rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains("adjustment ") && l.contains("credit"))
+        .collect();
+    assert_eq!(adjustment_rows.len(), 2, "{csv}");
+    assert!(adjustment_rows.iter().any(|r| r.contains("-12.50")));
+
+    let ledger = apportion::archive::read_ledger(&exported.archive, "USD").unwrap();
+    let totals = ledger.department_totals(&review.attribution.period.month);
+    assert_eq!(totals[&from.department], settled(&from.department));
+    assert_eq!(totals.values().copied().sum::<Decimal>(), amount);
+
+    let journal = apportion::report::journal::render(&review.settings, &review.attribution);
+    assert!(journal.contains("credit for an outage"), "{journal}");
+    let payable: Decimal = journal
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Liabilities") && !l.contains('='))
+        .map(|l| {
+            l.split_whitespace()
+                .rev()
+                .nth(1)
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        -payable, amount,
+        "the postings add up to the amount to settle"
+    );
+}
+
+#[test]
+fn the_downgrade_policy_is_written_as_soon_as_a_fuse_is_found() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    let downgrade = data.path().join("policies/fuse-legal-2026-11.json");
+    let restore = data.path().join("policies/restore-legal-2026-11.json");
+    let text = std::fs::read_to_string(&downgrade).expect("written when the month is opened");
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["policy"]["action"], "downgrade");
+    assert_eq!(document["policy"]["department"], "Legal");
+    assert!(document["litellm_team_update"]["models"].is_array());
+    assert_eq!(
+        review.policy_path("Legal", apportion::report::policy::Action::Downgrade),
+        downgrade
+    );
+
+    review
+        .sign_off("Legal", Role::Finance, "Henrik Lund", None, at(1))
+        .unwrap();
+    assert!(downgrade.exists(), "one sign-off does not lift the fuse");
+    review
+        .sign_off(
+            "Legal",
+            Role::TechnicalDirector,
+            "Lena Fischer",
+            None,
+            at(2),
+        )
+        .unwrap();
+    assert!(!downgrade.exists(), "the downgrade is no longer in force");
+    assert!(restore.exists());
+
+    review
+        .withdraw_sign_off("Legal", Role::Finance, at(3))
+        .unwrap();
+    assert!(!restore.exists(), "the restoring policy is taken back");
+    assert!(downgrade.exists(), "and the downgrade is in force again");
+}
+
+#[test]
+fn the_ledger_and_the_price_list_are_fingerprinted_checked_and_verified() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let ledger = files.path().join("ledger-2026-10.csv");
+    let prices = files.path().join("prices.toml");
+    std::fs::copy("sample-data/ledger-2026-10.csv", &ledger).unwrap();
+    std::fs::copy("assets/prices.toml", &prices).unwrap();
+    let sources = Sources {
+        ledger: Some(ledger.clone()),
+        prices: Some(prices.clone()),
+        ..Sources::default()
+    };
+    let loaded = Review::load(sources.clone(), Arc::default()).unwrap();
+    let mut review = Review::open(sources, loaded, data.path(), "ana", at(0)).unwrap();
+    complete(&mut review);
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "sources_unchanged"),
+        Outcome::Pass
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let exported = review.export(out.path(), None).unwrap();
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported.archive).unwrap()).unwrap();
+    let inputs = archive["body"]["inputs"].as_array().unwrap();
+    for (path, kind) in [(&ledger, "ledger"), (&prices, "prices")] {
+        let bytes = std::fs::read(path).unwrap();
+        let input = inputs
+            .iter()
+            .find(|i| i["name"] == path.display().to_string())
+            .unwrap_or_else(|| panic!("{kind} not among the inputs: {inputs:?}"));
+        assert_eq!(input["format"], kind);
+        assert_eq!(input["size"], bytes.len() as u64);
+        assert_eq!(
+            input["sha256"],
+            apportion::load::hashing::sha256_hex(&bytes)
+        );
+    }
+    let verify = |file: &Path| {
+        Command::cargo_bin("apportion")
+            .unwrap()
+            .arg("verify")
+            .arg(&exported.archive)
+            .arg(file)
+            .assert()
+    };
+    verify(&ledger).code(0);
+    verify(&prices).code(0);
+
+    let mut text = std::fs::read_to_string(&ledger).unwrap();
+    text.push_str("2026-10,Legal,,1.00,USD,\n");
+    std::fs::write(&ledger, text).unwrap();
+    let checklist = review.checklist().unwrap();
+    assert_eq!(outcome(&checklist, "sources_unchanged"), Outcome::Fail);
+    let reason = &checklist
+        .checks
+        .iter()
+        .find(|c| c.id == "sources_unchanged")
+        .unwrap()
+        .reason;
+    assert!(reason.contains("ledger-2026-10.csv"), "{reason}");
+    verify(&ledger)
+        .code(predicate::ne(0))
+        .stdout(predicate::str::contains("CHANGED"));
+
+    let reloaded = review.reload(at(30)).unwrap().expect("the ledger changed");
+    assert!(
+        reloaded.cause.contains("ledger-2026-10.csv"),
+        "{}",
+        reloaded.cause
+    );
+    assert_eq!(
+        outcome(&review.checklist().unwrap(), "sources_unchanged"),
+        Outcome::Pass
+    );
 }

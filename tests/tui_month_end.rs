@@ -99,6 +99,10 @@ fn the_same_person_cannot_sign_both_roles_through_the_dialog() {
     app.update(Action::WithdrawSignOff);
     type_in(&mut app, "finance");
     assert_eq!(outcome(&app, "fuses_signed"), Outcome::Fail);
+    assert!(!policy.exists(), "the restoring policy is taken back");
+    let said = &app.message.as_ref().unwrap().text;
+    assert!(said.contains("downgrade policy"), "{said}");
+    assert!(dir.path().join("policies/fuse-legal-2026-11.json").exists());
 }
 
 #[test]

@@ -19,6 +19,10 @@ struct Session {
 
 impl Session {
     fn start(data: &Path) -> Session {
+        Session::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, args: &[&str]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -28,6 +32,7 @@ impl Session {
             })
             .unwrap();
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_apportion"));
+        command.args(args);
         command.env("APPORTION_DATA", data);
         command.env("APPORTION_REVIEWER", "ana");
         command.env("LANG", "C.UTF-8");
@@ -177,4 +182,26 @@ fn one_key_from_the_overview_charts_the_department_that_spiked() {
     session.wait_for("exploring Marketing: spiked on Nov 17");
     session.wait_for("█ spike day");
     session.quit();
+}
+
+#[test]
+fn a_month_that_cannot_be_opened_exits_with_an_error() {
+    let data = tempfile::tempdir().unwrap();
+    let missing = data.path().join("no-such-config.toml");
+    let mut session = Session::start_with(
+        data.path(),
+        &["review", "--config", missing.to_str().unwrap()],
+    );
+    session.wait_for("could not be opened");
+    session.press("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = session.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the program did not quit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "exit status {status:?}");
+    assert_eq!(status.exit_code(), 3);
 }

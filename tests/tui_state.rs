@@ -233,3 +233,50 @@ fn the_hourly_step_keeps_the_window_and_the_measure_cycles() {
     assert_eq!(explorer.measure, Measure::Tokens);
     assert!(explorer.overlays.budget.is_empty(), "no budget in tokens");
 }
+
+#[test]
+fn reloading_reads_on_another_thread_behind_the_loading_gauge() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue]);
+    let key = Event::Key(KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT));
+    let action = app.action_for(&key).expect("R is bound");
+    assert_eq!(action, Action::Reload);
+    app.update(action);
+    assert_eq!(
+        app.screen(),
+        Screen::Loading,
+        "the gauge shows while the sources are read"
+    );
+    assert!(app.is_reloading());
+
+    let started = std::time::Instant::now();
+    while app.is_reloading() {
+        assert!(started.elapsed().as_secs() < 60, "the reload never ended");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.update(Action::Tick);
+    }
+    assert_eq!(app.screen(), Screen::Queue, "back where the reviewer was");
+    let said = &app.message.as_ref().unwrap().text;
+    assert_eq!(said, "the sources did not change");
+}
+
+#[test]
+fn fixing_the_undecided_lines_clears_a_search_that_would_hide_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Search]);
+    type_in(&mut app, "no line is called this");
+    assert!(app.queue.rows.is_empty());
+    drive(&mut app, &[Action::ShowChecklist]);
+    let checklist = app.checklist.checklist.as_ref().unwrap();
+    assert_eq!(checklist.checks[0].id, "lines_decided");
+    app.checklist.cursor.selected = 0;
+    app.update(Action::FixCheck);
+    assert_eq!(app.screen(), Screen::Queue);
+    assert!(app.queue.search.is_empty());
+    assert!(!app.queue.rows.is_empty(), "the pending lines are shown");
+    let said = &app.message.as_ref().unwrap().text;
+    assert!(said.contains("cleared"), "{said}");
+}

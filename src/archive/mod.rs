@@ -10,6 +10,11 @@
 //! [`verify`] can say which part changed. Nothing in the body depends on when it was
 //! written: the same inputs and decisions give byte-identical archives.
 //!
+//! The attribution archived is the review's settlement: its lines are as computed, and each
+//! adjustment is a line of its own among the shared lines (`adjustment <line>: <reason>`)
+//! counted in its department's settled amount, so that the summaries, the CSV and the ledger
+//! read back from it add up to the amount to settle (see [`crate::review::adjusted`]).
+//!
 //! An archive is written atomically, read-only, and never over an existing one. Next month
 //! it is read back as the prior ledger ([`ledger_from_archive`]).
 
@@ -213,8 +218,8 @@ pub fn read(path: &Path) -> Result<Value, ArchiveError> {
 }
 
 /// Reads an archive as a prior ledger: one row per line (department × model) with its
-/// settled amount, and one total row per department (shared lines included), for the
-/// archive's period.
+/// settled amount, and one total row per department (shared lines and adjustments
+/// included), for the archive's period.
 pub fn ledger_from_archive(path: &Path, currency: &str) -> Result<Ledger, ArchiveError> {
     let document = read(path)?;
     if document["sha256"].as_str() != Some(canonical::hash(&document["body"]).as_str()) {

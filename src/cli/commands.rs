@@ -9,6 +9,7 @@ use crate::calc::{Attribution, Status, calculate};
 use crate::config::{STARTER, Settings};
 use crate::load::Dataset;
 use crate::load::ledger::Ledger;
+use crate::report::policy::Action;
 use crate::report::{self, Format};
 use crate::sample;
 
@@ -119,10 +120,14 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let today = sources(&args.inputs).today(&loaded.settings);
     let text = match crate::review::store::data_dir() {
         Some(dir) => {
+            let others = sources(&args.inputs)
+                .fingerprint_others()
+                .map_err(Failure::input)?;
             let peek = crate::review::peek(
                 &loaded.settings,
                 &loaded.dataset,
                 loaded.ledger.as_ref(),
+                &others,
                 today,
                 &dir,
             )
@@ -243,6 +248,14 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
             .withdraw_sign_off(&args.department, args.role, now)
             .map_err(Failure::input)?;
         eprintln!("withdrew the {} sign-off of {}", args.role, args.department);
+        let downgrade = review.policy_path(&args.department, Action::Downgrade);
+        if downgrade.exists() {
+            eprintln!(
+                "the fuse of {} holds; the downgrade policy is {}",
+                args.department,
+                downgrade.display()
+            );
+        }
         return Ok(exit::NORMAL);
     }
     let lifted = review
@@ -260,6 +273,14 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
         args.department,
         args.role
     );
+    let downgrade = review.policy_path(&args.department, Action::Downgrade);
+    if !lifted && downgrade.exists() {
+        eprintln!(
+            "the fuse of {} holds until both roles sign; the downgrade policy is {}",
+            args.department,
+            downgrade.display()
+        );
+    }
     if lifted {
         let path = review
             .write_restoring_policy(&args.department)

@@ -113,7 +113,8 @@ pub struct Facts<'a> {
     pub changed_sources: &'a [String],
 }
 
-/// Runs every check.
+/// Runs every check, on the review's settlement (the attribution with the session's
+/// adjustments counted in, as [`super::adjusted::with_adjustments`] gives it).
 pub fn evaluate(attribution: &Attribution, session: &Session, facts: &Facts<'_>) -> Checklist {
     let checks = vec![
         lines_decided(attribution, session),
@@ -194,16 +195,20 @@ fn no_open_dispute(attribution: &Attribution, session: &Session) -> Check {
 }
 
 /// Adjustments move amounts between lines; they must net to zero for the settlement to stay
-/// equal to the amount to settle.
+/// equal to the amount to settle. The attribution counts them in the departments' settled
+/// amounts already (see [`super::adjusted`]).
 fn settled_equals_amount(attribution: &Attribution, session: &Session) -> Check {
-    let departments: Decimal = attribution.departments.iter().map(|d| d.settled).sum();
     // A session saved by hand could hold amounts too large to add; that is a failure to
     // report, not a reason to stop.
     let sum = session
         .adjustments
         .iter()
         .try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a.amount));
-    let Some(adjustments) = sum else {
+    let departments = attribution
+        .departments
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, d| sum.checked_add(d.settled));
+    let (Some(adjustments), Some(total)) = (sum, departments) else {
         let reason = "the adjustments are too large to add up; undo or correct them".to_string();
         return check(
             "settled_equals_amount",
@@ -212,7 +217,6 @@ fn settled_equals_amount(attribution: &Attribution, session: &Session) -> Check 
             reason,
         );
     };
-    let total = departments.checked_add(adjustments).unwrap_or(Decimal::MAX);
     let ok = total == attribution.amount_to_settle;
     let reason = match (ok, adjustments.is_zero()) {
         (true, _) => format!(
@@ -224,8 +228,9 @@ fn settled_equals_amount(attribution: &Attribution, session: &Session) -> Check 
             total, attribution.amount_to_settle
         ),
         (false, false) => format!(
-            "{departments} settled plus adjustments of {adjustments} = {total}, but {} is to be \
+            "{} settled plus adjustments of {adjustments} = {total}, but {} is to be \
              settled; adjustments must net to zero (move amounts between lines)",
+            total - adjustments,
             attribution.amount_to_settle
         ),
     };

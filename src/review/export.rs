@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::checklist::{self, Checklist, Facts};
 use super::session::{Fingerprint, RejectRef};
 use super::signoff;
-use super::workspace::{changed_sources, fingerprints};
+use super::workspace::changed_sources;
 use super::{Error, Result, Review};
 use crate::archive::{self, Contents, InputRecord};
 use crate::calc::{Status, callers_of};
@@ -55,37 +55,61 @@ impl Review {
     pub fn source_check(&self) -> SourceCheck {
         SourceCheck {
             sources: self.sources.clone(),
-            calculated: fingerprints(&self.dataset),
+            calculated: self.prints(),
         }
     }
 
-    /// Writes the policy that restores `department` once its fuse is lifted, into the data
-    /// directory's `policies/` folder; `None` when its fuse is not lifted.
-    pub fn write_restoring_policy(&self, department: &str) -> Result<Option<PathBuf>> {
-        if !signoff::lifted(&self.session.signoffs, department) {
-            return Ok(None);
-        }
-        let Some(policy) = self
-            .policies()
-            .into_iter()
-            .find(|p| p.department == department)
-        else {
-            return Ok(None);
+    /// Where the policy in force for a department is kept: the data directory's `policies/`
+    /// folder, `fuse-<department>-<month>.json` while its fuse holds (the downgrade) and
+    /// `restore-<department>-<month>.json` once two sign-offs lifted it.
+    pub fn policy_path(&self, department: &str, action: policy::Action) -> PathBuf {
+        let prefix = match action {
+            policy::Action::Downgrade => "fuse",
+            policy::Action::Restore => "restore",
         };
-        let dir = self.data_dir().join("policies");
-        let path = dir.join(format!(
-            "restore-{}-{}.json",
+        self.data_dir().join("policies").join(format!(
+            "{prefix}-{}-{}.json",
             super::store::slug(department),
             self.attribution.period.month
-        ));
-        let document =
-            json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
-        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-        text.push('\n');
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| crate::write::atomic(&path, text.as_bytes()))
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-        Ok(Some(path))
+        ))
+    }
+
+    /// Writes the policy in force for every fused department into the data directory's
+    /// `policies/` folder, so that the gateway team can apply a downgrade as soon as the fuse
+    /// is found, not only once the month is archived: the downgrade while the fuse holds, the
+    /// restoring policy once it is lifted. A policy no longer in force is removed (a
+    /// withdrawn sign-off takes the restoring policy back and puts the downgrade back in
+    /// force; a department no longer fused has no policy). Returns the files in force.
+    pub fn write_policies(&self) -> Result<Vec<PathBuf>> {
+        let policies = self.policies();
+        let mut written = Vec::new();
+        for department in &self.attribution.departments {
+            let in_force = policies.iter().find(|p| p.department == department.name);
+            for action in [policy::Action::Downgrade, policy::Action::Restore] {
+                let path = self.policy_path(&department.name, action);
+                match in_force.filter(|p| p.action == action) {
+                    Some(policy) => {
+                        write_policy(&path, policy)?;
+                        written.push(path);
+                    }
+                    None => match std::fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(Error::Invalid(format!("{}: {e}", path.display())));
+                        }
+                        _ => {}
+                    },
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes the policies in force and returns the one that restores `department`; `None`
+    /// when its fuse is not lifted.
+    pub fn write_restoring_policy(&self, department: &str) -> Result<Option<PathBuf>> {
+        let written = self.write_policies()?;
+        let path = self.policy_path(department, policy::Action::Restore);
+        Ok(written.into_iter().find(|p| p == &path))
     }
 
     /// The fuse policies as of now: a downgrade for every fused department whose fuse is not
@@ -131,7 +155,7 @@ impl Review {
         let policies = self.policies();
         let contents = Contents {
             settings: &self.settings,
-            inputs: self.dataset.sources.iter().map(InputRecord::from).collect(),
+            inputs: self.input_records(),
             attribution: &self.attribution,
             review: self.review_record(note, &policies),
             checklist: json!({ "passed": checklist.passed(), "checks": checklist.checks }),
@@ -139,6 +163,27 @@ impl Review {
         let archive = archive::write(dir, &contents).map_err(|e| Error::Invalid(e.to_string()))?;
         let policies = write_policies(&archive, &policies)?;
         Ok(Exported { archive, policies })
+    }
+
+    /// Every input as the archive records it: the usage exports, then the prior ledger and
+    /// the price list (so that `verify` can check them too).
+    fn input_records(&self) -> Vec<InputRecord> {
+        let mut records: Vec<InputRecord> =
+            self.dataset.sources.iter().map(InputRecord::from).collect();
+        for (kind, print) in self.other_inputs() {
+            let rows_read = match *kind {
+                "ledger" => self.ledger.as_ref().map_or(0, |l| l.entries.len() as u64),
+                _ => 0,
+            };
+            records.push(InputRecord {
+                name: print.name.clone(),
+                size: print.size,
+                sha256: print.sha256.clone(),
+                format: kind.to_string(),
+                rows_read,
+            });
+        }
+        records
     }
 
     /// The review as the archive keeps it: decisions with who and when, adjustments,
@@ -169,8 +214,8 @@ pub struct SourceCheck {
 }
 
 impl SourceCheck {
-    /// Reads every source through SHA-256 and names those that differ from the ones the
-    /// attribution was calculated from.
+    /// Reads every source, the prior ledger and the price list through SHA-256 and names
+    /// those that differ from the ones the attribution was calculated from.
     pub fn run(self) -> Result<Vec<String>> {
         let mut prints = Vec::new();
         for input in self.sources.open()? {
@@ -183,8 +228,25 @@ impl SourceCheck {
                 sha256,
             });
         }
+        prints.extend(
+            self.sources
+                .fingerprint_others()?
+                .into_iter()
+                .map(|(_, print)| print),
+        );
         Ok(changed_sources(&self.calculated, &prints))
     }
+}
+
+/// Writes one policy, as our document and as the body of a LiteLLM team update request.
+fn write_policy(path: &Path, policy: &Policy) -> Result<()> {
+    let document = json!({ "policy": policy, "litellm_team_update": policy.litellm_team_update() });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| crate::write::atomic(path, text.as_bytes()))
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
 /// Writes the policies beside the archive (`…-policies.json`): each as our document and as
@@ -214,7 +276,7 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
 /// A read-only look at a month's review, for reports: the saved session (or an empty one)
 /// with its changes applied, the attribution it gives and the checklist. Writes nothing.
 pub struct Peek {
-    /// The attribution with the session's changes applied.
+    /// The attribution with the session's changes applied and its adjustments counted in.
     pub attribution: crate::calc::Attribution,
     /// The checklist against the session.
     pub checklist: Checklist,
@@ -224,11 +286,14 @@ pub struct Peek {
     pub found: bool,
 }
 
-/// Looks at the review of a loaded month without opening (and so without saving) it.
+/// Looks at the review of a loaded month without opening (and so without saving) it;
+/// `others` are the prior ledger and the price list as read
+/// ([`super::Sources::fingerprint_others`]).
 pub fn peek(
     settings: &crate::config::Settings,
     dataset: &crate::load::Dataset,
     ledger: Option<&crate::load::ledger::Ledger>,
+    others: &[(&'static str, Fingerprint)],
     today: chrono::NaiveDate,
     data_dir: &Path,
 ) -> Result<Peek> {
@@ -243,7 +308,8 @@ pub fn peek(
     for change in &session.changes {
         change.apply(&mut settings.config);
     }
-    let attribution = crate::calc::calculate(&settings, dataset, ledger, today);
+    let computed = crate::calc::calculate(&settings, dataset, ledger, today);
+    let attribution = super::adjusted::with_adjustments(&computed, &session.adjustments);
     let rejects: Vec<RejectRef> = dataset
         .rejects
         .iter()
@@ -254,7 +320,7 @@ pub fn peek(
         .collect();
     let changed = match session.sources.is_empty() {
         true => Vec::new(),
-        false => changed_sources(&session.sources, &fingerprints(dataset)),
+        false => changed_sources(&session.sources, &super::workspace::prints(dataset, others)),
     };
     let facts = Facts {
         rejects: &rejects,

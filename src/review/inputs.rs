@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use super::session::Fingerprint;
 use crate::config::Settings;
+use crate::load::hashing::HashingReader;
 use crate::load::ledger::Ledger;
 use crate::load::{Dataset, Format, Input, LoadError, read_into_as};
 use crate::sample;
@@ -79,6 +81,32 @@ impl Sources {
             }
             (None, false) => Ok(None),
         }
+    }
+
+    /// The files besides the usage exports that the figures depend on, as named: the prior
+    /// ledger (`ledger`) and the price list (`prices`). The bundled sample's ledger is part
+    /// of the program, not a file.
+    pub fn other_files(&self) -> Vec<(&'static str, &PathBuf)> {
+        let ledger = self.ledger.iter().map(|p| ("ledger", p));
+        let prices = self.prices.iter().map(|p| ("prices", p));
+        ledger.chain(prices).collect()
+    }
+
+    /// The name, size and SHA-256 of the prior ledger and the price list named, with their
+    /// kind, so that a change to them is seen as a change of the sources.
+    pub fn fingerprint_others(&self) -> super::Result<Vec<(&'static str, Fingerprint)>> {
+        self.other_files()
+            .into_iter()
+            .map(|(kind, path)| {
+                let name = path.display().to_string();
+                let file = std::fs::File::open(path)
+                    .map_err(|e| super::Error::Invalid(format!("{name}: cannot open: {e}")))?;
+                let (size, sha256) = HashingReader::new(file)
+                    .finish()
+                    .map_err(|e| super::Error::Invalid(format!("{name}: cannot read: {e}")))?;
+                Ok((kind, Fingerprint { name, size, sha256 }))
+            })
+            .collect()
     }
 
     /// The body of last month's archive when the ledger is one; `None` for a CSV ledger,

@@ -9,6 +9,7 @@
 //! This layer knows nothing of terminals: the TUI and any other front end drive it through
 //! the methods of [`Review`].
 
+pub mod adjusted;
 pub mod breakdown;
 pub mod change;
 pub mod checklist;
@@ -32,7 +33,7 @@ pub use inputs::Sources;
 pub use session::{RejectRef, Session};
 pub use signoff::{Role, SignOff};
 pub use store::Store;
-pub use workspace::{ROW_LIMIT, Review, RowQuery, SourceRow};
+pub use workspace::{ROW_LIMIT, ReloadRequest, Reloaded, Review, RowQuery, SourceRow};
 
 /// What can go wrong while reviewing.
 #[derive(Debug, thiserror::Error)]

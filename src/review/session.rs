@@ -237,6 +237,11 @@ impl Session {
     }
 
     /// Goes back one step; returns what was undone.
+    ///
+    /// Undo takes back the reviewer's own steps (decisions, notes, adjustments,
+    /// acknowledgements), never a recalculation. A recalculation that moved a line rewrote
+    /// that line in every step undo can go back to (see [`Session::record`]), so going back
+    /// past it never brings back a decision made at an amount the line no longer has.
     pub fn undo(&mut self, now: DateTime<Utc>) -> Option<String> {
         let snapshot = self.undo.pop()?;
         self.lines = snapshot.lines;
@@ -249,24 +254,20 @@ impl Session {
     /// Records a recalculation and sends every line it moved back to pending, saying why.
     ///
     /// A recalculation is not an undo step: it changed the figures, and going back means
-    /// making the opposite change, which is recorded in turn.
+    /// making the opposite change, which is recorded in turn. The moved lines go back to
+    /// pending in the steps undo keeps as well: a decision was taken on an amount, and once
+    /// the amount moved no undo may revive it.
     pub fn record(&mut self, cause: &str, moved: Vec<LineMove>, now: DateTime<Utc>) {
+        let by = self.reviewer.clone();
         for line in &moved {
-            let by = self.reviewer.clone();
-            let entry = self.line_mut(&line.key);
-            if entry.decision.is_decided() {
-                entry.notes.push(Note {
-                    by,
-                    at: now,
-                    text: format!("was {} before: {cause}", entry.decision.label()),
-                });
+            reset(&mut self.lines, &line.key, cause, &by, now);
+            for snapshot in &mut self.undo {
+                reset(&mut snapshot.lines, &line.key, cause, &by, now);
             }
-            entry.decision = Decision::Pending;
-            entry.reset = Some(format!("moved by a recalculation: {cause}"));
         }
         self.recalculations.push(Recalculation {
             cause: cause.to_string(),
-            by: self.reviewer.clone(),
+            by,
             at: now,
             moved,
         });
@@ -307,6 +308,28 @@ impl Session {
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = Some(now);
     }
+}
+
+/// Sends a line back to pending because a recalculation moved it, keeping a note of the
+/// decision it had.
+fn reset(lines: &mut Vec<LineReview>, key: &LineKey, cause: &str, by: &str, now: DateTime<Utc>) {
+    let index = match lines.iter().position(|l| &l.key == key) {
+        Some(index) => index,
+        None => {
+            lines.push(LineReview::pending(key.clone()));
+            lines.len() - 1
+        }
+    };
+    let entry = &mut lines[index];
+    if entry.decision.is_decided() {
+        entry.notes.push(Note {
+            by: by.to_string(),
+            at: now,
+            text: format!("was {} before: {cause}", entry.decision.label()),
+        });
+    }
+    entry.decision = Decision::Pending;
+    entry.reset = Some(format!("moved by a recalculation: {cause}"));
 }
 
 /// Line amounts as a list in the file, since JSON object keys must be text.
@@ -426,6 +449,61 @@ mod tests {
         );
         assert_eq!(session.decision(&key("Legal")), Decision::Approved);
         assert_eq!(session.recalculations.len(), 1);
+    }
+
+    #[test]
+    fn undo_after_a_recalculation_never_revives_a_decision_on_a_moved_line() {
+        let mut session = Session::new("Org", "2026-11", "ana");
+        session.approve(&key("Sales"), at(1));
+        session.approve(&key("Legal"), at(2));
+        let moved = vec![LineMove {
+            key: key("Sales"),
+            before: Some(Decimal::ONE),
+            after: Some(Decimal::TWO),
+        }];
+        session.record("complexity of gpt-4o 1 -> 2", moved, at(3));
+
+        assert_eq!(
+            session.undo(at(4)).as_deref(),
+            Some("approve Legal / gpt-4o")
+        );
+        assert_eq!(session.decision(&key("Legal")), Decision::Pending);
+        let sales = session.line(&key("Sales")).unwrap();
+        assert_eq!(
+            sales.decision,
+            Decision::Pending,
+            "approved at 1, now 2: nobody approved 2"
+        );
+        assert!(sales.reset.as_deref().unwrap().contains("complexity"));
+        assert!(
+            sales
+                .notes
+                .iter()
+                .any(|n| n.text.starts_with("was approved"))
+        );
+
+        assert_eq!(
+            session.undo(at(5)).as_deref(),
+            Some("approve Sales / gpt-4o")
+        );
+        assert_eq!(session.decision(&key("Sales")), Decision::Pending);
+        assert_eq!(session.undo(at(6)), None);
+    }
+
+    #[test]
+    fn undo_after_a_recalculation_keeps_lines_it_did_not_move() {
+        let mut session = Session::new("Org", "2026-11", "ana");
+        session.approve(&key("Legal"), at(1));
+        session.dispute(&key("Sales"), "not ours", at(2));
+        let moved = vec![LineMove {
+            key: key("Sales"),
+            before: Some(Decimal::ONE),
+            after: Some(Decimal::TWO),
+        }];
+        session.record("price of gpt-4o", moved, at(3));
+        session.undo(at(4));
+        assert_eq!(session.decision(&key("Legal")), Decision::Approved);
+        assert_eq!(session.decision(&key("Sales")), Decision::Pending);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::adjusted::with_adjustments;
 use super::change::Change;
 use super::decision::LineKey;
 use super::diff::{self, Recalculation};
@@ -33,8 +34,13 @@ pub struct Review {
     pub ledger: Option<Ledger>,
     /// The day the month is judged from.
     pub today: NaiveDate,
-    /// The current attribution.
+    /// The current settlement: the attribution with the adjustments counted in the
+    /// departments' settled amounts (see [`super::adjusted`]); its lines are as computed.
     pub attribution: Attribution,
+    /// The attribution as computed, without the adjustments.
+    computed: Attribution,
+    /// The prior ledger and the price list as read, with their kind (`ledger`, `prices`).
+    others: Vec<(&'static str, Fingerprint)>,
     /// The reviewer's work.
     pub session: Session,
     store: Store,
@@ -138,7 +144,9 @@ impl Review {
             change.apply(&mut settings.config);
         }
         let today = sources.today(&settings);
-        let attribution = calculate(&settings, &dataset, ledger.as_ref(), today);
+        let others = sources.fingerprint_others()?;
+        let computed = calculate(&settings, &dataset, ledger.as_ref(), today);
+        let attribution = with_adjustments(&computed, &session.adjustments);
         let mut review = Review {
             sources,
             settings,
@@ -146,13 +154,37 @@ impl Review {
             ledger,
             today,
             attribution,
+            computed,
+            others,
             session,
             store,
         };
         review.note_changed_sources(now);
         review.session.sync(&review.attribution);
         review.save()?;
+        review.write_policies()?;
         Ok(review)
+    }
+
+    /// The attribution as computed from the sources, before the adjustments.
+    pub fn computed(&self) -> &Attribution {
+        &self.computed
+    }
+
+    /// The prior ledger and the price list as read, with their kind (`ledger`, `prices`).
+    pub fn other_inputs(&self) -> &[(&'static str, Fingerprint)] {
+        &self.others
+    }
+
+    /// Every input the figures were calculated from: the usage exports, then the prior
+    /// ledger and the price list.
+    pub fn prints(&self) -> Vec<Fingerprint> {
+        prints(&self.dataset, &self.others)
+    }
+
+    /// Counts the session's adjustments in the settlement again.
+    fn settle(&mut self) {
+        self.attribution = with_adjustments(&self.computed, &self.session.adjustments);
     }
 
     /// Where the session is saved.
@@ -189,6 +221,7 @@ impl Review {
             )));
         }
         self.session.adjust(key, amount, reason.trim(), now);
+        self.settle();
         self.save()
     }
 
@@ -211,6 +244,7 @@ impl Review {
     /// Undoes the last decision, note, adjustment or acknowledgement.
     pub fn undo(&mut self, now: DateTime<Utc>) -> Result<Option<String>> {
         let undone = self.session.undo(now);
+        self.settle();
         self.save()?;
         Ok(undone)
     }
@@ -250,15 +284,45 @@ impl Review {
         self.refresh(&cause, now)
     }
 
-    /// Reads the sources again; when any changed (by content hash), recalculates and records
-    /// what moved. `None` when nothing changed.
+    /// Reads the sources, the prior ledger and the price list again; when any changed (by
+    /// content hash), recalculates and records what moved. `None` when nothing changed.
     pub fn reload(&mut self, now: DateTime<Utc>) -> Result<Option<Recalculation>> {
-        let (_, dataset, _) = Review::load(self.sources.clone(), Arc::default())?;
-        let changed = changed_sources(&fingerprints(&self.dataset), &fingerprints(&dataset));
+        let reloaded = self.reload_request().run(Arc::default())?;
+        self.apply_reload(reloaded, now)
+    }
+
+    /// The request that reads the inputs again, so that it can run on another thread with a
+    /// progress gauge while the screen stays responsive; [`Review::apply_reload`] then takes
+    /// its result.
+    pub fn reload_request(&self) -> ReloadRequest {
+        ReloadRequest {
+            sources: self.sources.clone(),
+        }
+    }
+
+    /// Takes the inputs read again by a [`ReloadRequest`]: when any changed (by content
+    /// hash), recalculates and records what moved. `None` when nothing changed. The
+    /// configuration stays as it is (with the session's changes); only the price list named
+    /// is taken again.
+    pub fn apply_reload(
+        &mut self,
+        reloaded: Reloaded,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Recalculation>> {
+        let Reloaded {
+            settings,
+            dataset,
+            ledger,
+            others,
+        } = reloaded;
+        let changed = changed_sources(&self.prints(), &prints(&dataset, &others));
         if changed.is_empty() {
             return Ok(None);
         }
         self.dataset = dataset;
+        self.ledger = ledger;
+        self.others = others;
+        self.settings.price_lists = settings.price_lists;
         self.refresh(
             &format!("sources reloaded, changed: {}", changed.join(", ")),
             now,
@@ -279,17 +343,19 @@ impl Review {
 
     fn refresh(&mut self, cause: &str, now: DateTime<Utc>) -> Result<Recalculation> {
         let before = diff::amounts(&self.attribution);
-        self.attribution = calculate(
+        self.computed = calculate(
             &self.settings,
             &self.dataset,
             self.ledger.as_ref(),
             self.today,
         );
+        self.settle();
         let moved = diff::moved(&before, &diff::amounts(&self.attribution));
         self.session.record(cause, moved, now);
-        self.session.sources = fingerprints(&self.dataset);
+        self.session.sources = self.prints();
         self.session.sync(&self.attribution);
         self.save()?;
+        self.write_policies()?;
         self.session
             .recalculations
             .last()
@@ -300,7 +366,7 @@ impl Review {
     /// On reopening: when the sources are not the ones the session last saw, the lines that
     /// moved since go back to pending.
     fn note_changed_sources(&mut self, now: DateTime<Utc>) {
-        let fresh = fingerprints(&self.dataset);
+        let fresh = self.prints();
         let changed = changed_sources(&self.session.sources, &fresh);
         if !self.session.sources.is_empty() && !changed.is_empty() {
             let moved = diff::moved(&self.session.amounts, &diff::amounts(&self.attribution));
@@ -382,10 +448,12 @@ impl Review {
         };
         self.session.sign(signoff).map_err(Error::Invalid)?;
         self.save()?;
+        self.write_policies()?;
         Ok(signoff::lifted(&self.session.signoffs, department))
     }
 
-    /// Takes back a department's sign-off in a role.
+    /// Takes back a department's sign-off in a role. A fuse lifted by it holds again: the
+    /// restoring policy is removed and the downgrade is back in force.
     pub fn withdraw_sign_off(
         &mut self,
         department: &str,
@@ -397,7 +465,38 @@ impl Review {
                 "{department} has no {role} sign-off to withdraw"
             )));
         }
-        self.save()
+        self.save()?;
+        self.write_policies().map(drop)
+    }
+}
+
+/// A request to read a review's inputs again (see [`Review::reload_request`]).
+#[derive(Debug, Clone)]
+pub struct ReloadRequest {
+    sources: Sources,
+}
+
+/// The inputs read again, for [`Review::apply_reload`].
+#[derive(Debug)]
+pub struct Reloaded {
+    settings: Settings,
+    dataset: Dataset,
+    ledger: Option<Ledger>,
+    others: Vec<(&'static str, Fingerprint)>,
+}
+
+impl ReloadRequest {
+    /// Reads the sources, the prior ledger and the price list, sharing the load's progress
+    /// with whoever shows it.
+    pub fn run(self, progress: Arc<Progress>) -> Result<Reloaded> {
+        let (settings, dataset, ledger) = Review::load(self.sources.clone(), progress)?;
+        let others = self.sources.fingerprint_others()?;
+        Ok(Reloaded {
+            settings,
+            dataset,
+            ledger,
+            others,
+        })
     }
 }
 
@@ -419,6 +518,16 @@ pub(super) fn fingerprints(dataset: &Dataset) -> Vec<Fingerprint> {
             sha256: s.sha256.clone(),
         })
         .collect()
+}
+
+/// The usage exports' fingerprints, then those of the other inputs.
+pub(super) fn prints(
+    dataset: &Dataset,
+    others: &[(&'static str, Fingerprint)],
+) -> Vec<Fingerprint> {
+    let mut prints = fingerprints(dataset);
+    prints.extend(others.iter().map(|(_, f)| f.clone()));
+    prints
 }
 
 /// Names of the sources that differ (new, gone or with another hash).

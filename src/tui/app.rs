@@ -19,7 +19,7 @@ use super::theme::Theme;
 use super::views::{Cursor, DetailView, LoadingView, QueueView, Rows};
 use crate::load::Progress;
 use crate::review::breakdown::breakdown;
-use crate::review::{LineKey, Review, SourceRow};
+use crate::review::{LineKey, Reloaded, Review, SourceRow};
 
 /// The screens. The current one is the top of [`App::stack`]; drilling down pushes, `Esc`
 /// pops back to where the reviewer was.
@@ -139,6 +139,7 @@ pub struct App {
     /// The explorer, once opened.
     pub explorer: Option<ExplorerView>,
     rows_result: Option<Receiver<Result<Vec<SourceRow>, String>>>,
+    reloading: Option<Receiver<Result<Reloaded, String>>>,
 }
 
 impl App {
@@ -164,6 +165,7 @@ impl App {
             clock: Utc::now,
             explorer: None,
             rows_result: None,
+            reloading: None,
         }
     }
 
@@ -178,9 +180,18 @@ impl App {
             Ok(review) => {
                 self.queue.refresh(&review.attribution, &review.session);
                 let path = review.session_path().display().to_string();
+                let fused = review
+                    .policies()
+                    .iter()
+                    .any(|p| p.action == crate::report::policy::Action::Downgrade);
+                let policies = fused.then(|| review.data_dir().join("policies"));
                 self.review = Some(review);
                 let (decided, total) = self.decided();
-                self.say(format!("{decided} of {total} decided; session {path}"));
+                let mut said = format!("{decided} of {total} decided; session {path}");
+                if let Some(dir) = policies {
+                    said.push_str(&format!("; fuse policies in {}", dir.display()));
+                }
+                self.say(said);
                 self.stack = vec![Screen::Overview];
             }
             Err(error) => {
@@ -315,6 +326,7 @@ impl App {
         }
         self.poll_source_check();
         self.poll_export();
+        self.poll_reload();
         let Some(receiver) = &self.rows_result else {
             return;
         };
@@ -515,13 +527,49 @@ impl App {
         }));
     }
 
+    /// Reads the sources again on another thread, with the same gauge as the first load; the
+    /// result is taken in [`App::poll_reload`].
     pub(super) fn reload(&mut self) {
+        if self.reloading.is_some() {
+            return self.say("the sources are being read again");
+        }
+        let Some(review) = &self.review else {
+            return;
+        };
+        let request = review.reload_request();
+        let progress = Arc::new(Progress::default());
+        self.loading = LoadingView::new(Arc::clone(&progress));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(request.run(progress).map_err(|e| e.to_string()));
+        });
+        self.reloading = Some(receiver);
+        self.push(Screen::Loading);
+        self.say("reading the sources again");
+    }
+
+    /// Takes the sources read again, once they are: recalculates when they changed.
+    fn poll_reload(&mut self) {
+        let Some(receiver) = &self.reloading else {
+            return;
+        };
+        let result = match receiver.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => Err("the reader stopped".into()),
+        };
+        self.reloading = None;
+        if self.screen() == Screen::Loading && self.stack.len() > 1 {
+            self.stack.pop();
+        }
         let now = self.now();
         let Some(review) = &mut self.review else {
             return;
         };
-        let hashed = self.checklist.sources != super::checklist::Sources::Unchecked;
-        match review.reload(now) {
+        let applied = result
+            .map_err(crate::review::Error::Invalid)
+            .and_then(|reloaded| review.apply_reload(reloaded, now));
+        match applied {
             Ok(Some(recalculation)) => {
                 let text = format!(
                     "{}: {} lines moved",
@@ -532,9 +580,15 @@ impl App {
             }
             other => self.report(other.map(|_| "the sources did not change".to_string())),
         }
-        if hashed {
-            self.check_sources();
+        if self.checklist.sources != super::checklist::Sources::Unchecked {
+            self.recheck_sources();
         }
+        self.refresh_checklist();
+    }
+
+    /// Whether the sources are being read again.
+    pub fn is_reloading(&self) -> bool {
+        self.reloading.is_some()
     }
 
     fn acknowledge(&mut self) {

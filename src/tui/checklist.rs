@@ -96,6 +96,13 @@ impl App {
         self.checklist.hashing = Some(receiver);
     }
 
+    /// Hashes the sources again, dropping a hashing under way: after a reload, it would
+    /// compare the files with the figures from before.
+    pub(super) fn recheck_sources(&mut self) {
+        self.checklist.hashing = None;
+        self.check_sources();
+    }
+
     /// Takes the hashing's result when it has arrived.
     pub(super) fn poll_source_check(&mut self) {
         let Some(receiver) = &self.checklist.hashing else {
@@ -151,17 +158,26 @@ impl App {
             "rejects_acknowledged" => self.show(Screen::Rejects),
             "fuses_signed" => self.departments_to_sign(),
             "sources_unchanged" => {
-                self.reload();
+                // Hashed again once the reload is in.
                 self.check_sources();
+                self.reload();
             }
             _ => self.say(next_step(id)),
         }
     }
 
+    /// The queue filtered to the lines a check is about; a search left from before is
+    /// cleared, so that it cannot hide them (an empty queue while lines are pending).
     fn queue_filtered(&mut self, filter: Filter) {
         self.queue.filter = filter;
+        let search = std::mem::take(&mut self.queue.search);
         self.refresh_queue();
         self.show(Screen::Queue);
+        if !search.is_empty() {
+            self.say(format!(
+                "search '{search}' cleared to show every line the check is about"
+            ));
+        }
     }
 
     /// The departments, with the first fused one whose fuse is not lifted selected.

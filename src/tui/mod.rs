@@ -47,9 +47,13 @@ pub enum Error {
     /// The terminal could not be used.
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
+    /// The month could not be opened (the screen said why before the user quit).
+    #[error("the month could not be opened: {0}")]
+    NotOpened(String),
 }
 
-/// Opens the review of a month in the terminal and runs it until the user quits.
+/// Opens the review of a month in the terminal and runs it until the user quits; an error
+/// when the month could not be opened, so that the exit status says so.
 pub fn run(sources: Sources) -> Result<(), Error> {
     let data_dir = data_dir().ok_or(Error::NoDataDir)?;
     let _log = logging::init(&data_dir)?;
@@ -67,7 +71,11 @@ pub fn run(sources: Sources) -> Result<(), Error> {
     let result = terminal::run_loop(&mut guard.terminal, &mut app, loading);
     drop(guard);
     tracing::info!("review closed");
-    Ok(result?)
+    result?;
+    match app.failure.take() {
+        Some(failure) => Err(Error::NotOpened(failure)),
+        None => Ok(()),
+    }
 }
 
 /// Reads the month and opens its session on another thread, so that the screen stays live.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use super::app::{App, Screen};
 use super::modal::{Modal, Purpose};
 use crate::calc::Status;
+use crate::report::policy::Action;
 use crate::review::{Role, signoff};
 
 impl App {
@@ -159,7 +160,14 @@ impl App {
         let now = self.now();
         let review = self.review.as_mut().ok_or("the month is not loaded")?;
         let result = review.withdraw_sign_off(department, role, now);
-        let said = result.map(|()| format!("withdrew the {role} sign-off of {department}"));
+        let downgrade = review.policy_path(department, Action::Downgrade);
+        let said = result.map(|()| match downgrade.exists() {
+            true => format!(
+                "withdrew the {role} sign-off of {department}; the fuse holds: downgrade policy {}",
+                downgrade.display()
+            ),
+            false => format!("withdrew the {role} sign-off of {department}"),
+        });
         self.report(Ok(said.map_err(|e| e.to_string())?));
         Ok(())
     }
