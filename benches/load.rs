@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use apportion::calc::bucket::Buckets;
 use apportion::config::{Settings, SourceSpec};
-use apportion::load::chunks::{Chunk, Splitter, each_record, each_row};
+use apportion::load::chunks::{Chunk, Fields, Splitter, each_record, each_row};
 use apportion::load::{Capture, Dataset, Input, UsageRecord, generic, spec_for};
 use apportion::sample;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -17,7 +17,8 @@ const ROWS: u64 = 200_000;
 fn month() -> (Settings, Vec<u8>) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     sample::generate::write_month(dir.path(), ROWS, sample::DEFAULT_SEED).expect("the month");
-    let settings = Settings::from_file(&dir.path().join(sample::CONFIG_NAME)).expect("its configuration");
+    let settings =
+        Settings::from_file(&dir.path().join(sample::CONFIG_NAME)).expect("its configuration");
     let logs = std::fs::read(dir.path().join(sample::LOGS_NAME)).expect("its log");
     (settings, logs)
 }
@@ -37,7 +38,7 @@ fn splitting(c: &mut Criterion, logs: &[u8]) {
         b.iter(|| {
             let mut fields = 0;
             each_row(black_box(&chunk), |row, _| {
-                fields += row.map_or(0, |r| apportion::load::chunks::Fields::len(&r))
+                fields += row.map_or(0, |r| r.field_count())
             });
             fields
         })
@@ -45,7 +46,9 @@ fn splitting(c: &mut Criterion, logs: &[u8]) {
     group.bench_function("csv parser", |b| {
         b.iter(|| {
             let mut fields = 0;
-            each_record(black_box(&chunk), |row, _| fields += row.map_or(0, |r| r.len()));
+            each_record(black_box(&chunk), |row, _| {
+                fields += row.map_or(0, |r| r.len())
+            });
             fields
         })
     });
@@ -59,10 +62,18 @@ fn records(settings: &Settings, spec: &SourceSpec, logs: &[u8]) -> Vec<UsageReco
         limit: usize::MAX,
         ..Capture::default()
     });
-    generic::read_in_order(&mut dataset, spec, Input::from_bytes(sample::LOGS_NAME, logs))
-        .expect("the log reads");
+    generic::read_in_order(
+        &mut dataset,
+        spec,
+        Input::from_bytes(sample::LOGS_NAME, logs),
+    )
+    .expect("the log reads");
     let capture = dataset.capture.expect("the capture");
-    capture.records.into_iter().map(|(_, record)| record).collect()
+    capture
+        .records
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect()
 }
 
 fn bucketing(c: &mut Criterion, settings: &Settings, spec: &SourceSpec, logs: &[u8]) {

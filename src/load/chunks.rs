@@ -209,7 +209,7 @@ pub fn each_record(chunk: &Chunk, mut take: impl FnMut(Result<&ByteRecord, Strin
 /// The fields of one CSV row, however the row was split.
 pub trait Fields {
     /// How many fields the row has.
-    fn len(&self) -> usize;
+    fn field_count(&self) -> usize;
 
     /// The text of field `index` (empty past the last field), or `Err` when it is not UTF-8.
     fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error>;
@@ -219,7 +219,7 @@ pub trait Fields {
 }
 
 impl Fields for ByteRecord {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         ByteRecord::len(self)
     }
 
@@ -240,7 +240,7 @@ pub struct PlainRow<'a> {
 }
 
 impl Fields for PlainRow<'_> {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         self.ends.len()
     }
 
@@ -270,7 +270,7 @@ pub struct QuotedRow<'a> {
 }
 
 impl Fields for QuotedRow<'_> {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         self.ends.len()
     }
 
@@ -298,11 +298,11 @@ pub enum Row<'a> {
 }
 
 impl Fields for Row<'_> {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         match self {
-            Row::Plain(row) => row.len(),
-            Row::Quoted(row) => row.len(),
-            Row::Parsed(row) => Fields::len(*row),
+            Row::Plain(row) => row.field_count(),
+            Row::Quoted(row) => row.field_count(),
+            Row::Parsed(row) => row.field_count(),
         }
     }
 
@@ -617,7 +617,7 @@ mod tests {
             first_offset: 10,
         };
         let fields = |row: &dyn Fields| -> Vec<String> {
-            (0..row.len())
+            (0..row.field_count())
                 .map(|i| row.text(i).unwrap().to_string())
                 .collect()
         };

@@ -383,11 +383,11 @@ impl<'a> RowReader<'a> {
 
     fn view<'r>(&'r self, row: &'r impl Fields) -> Result<View<'r>, String> {
         let c = self.columns;
-        if row.len() != c.width {
+        if row.field_count() != c.width {
             return Err(format!(
                 "expected {} fields as in the header, found {}",
                 c.width,
-                row.len()
+                row.field_count()
             ));
         }
         let timestamp = parse_timestamp(text(row, c.timestamp, c)?, self.zone)
