@@ -94,12 +94,19 @@ fn render_chart_and_window(theme: &Theme, view: &ExplorerView, frame: &mut Frame
             .style(tint(theme, Color::Red))
             .data(&view.spike_plot),
     );
-    frame.render_widget(month_chart(view, datasets, " Series "), chart);
+    let title = format!(
+        " {} per {} ",
+        measure_name(view.measure),
+        step_name(view.step)
+    );
+    frame.render_widget(month_chart(view, datasets, &title), chart);
     render_window_panel(theme, view, frame, side);
-    let budget = if o.budget.is_empty() {
-        "no budget line (tokens, or no budget)"
-    } else {
-        "• budget per step"
+    // The budget applies to the settled amount; the line is the budget scaled into the
+    // measure (budget × total in the measure ÷ settled).
+    let budget = match (o.budget.is_empty(), view.measure) {
+        (true, _) => "no budget line (not money, or no budget)",
+        (false, Measure::Converted) => "• budget in converted",
+        (false, _) => "• budget in list cost",
     };
     frame.render_widget(
         Line::styled(
