@@ -210,3 +210,23 @@ fn the_prior_month_is_overlaid_from_the_archive() {
         snapshot("prior_growth", &app);
     }
 }
+
+#[test]
+fn the_prior_months_title_does_not_wrap_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = november(dir.path(), 80, 24);
+    explore_growth(&mut app);
+    press(&mut app, &[KeyCode::Char('o')]);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| apportion::tui::ui::render(&app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let row = |y: u16| (0..80).map(|x| buffer[(x, y)].symbol()).collect::<String>();
+    assert!(
+        row(1).starts_with("Growth · prior month · "),
+        "{:?}",
+        row(1)
+    );
+    assert!(row(2).starts_with("█ spiked on"), "{:?}", row(2));
+}

@@ -276,3 +276,53 @@ fn explorer_rows() {
         app.explorer.as_mut().unwrap().wait();
     });
 }
+
+/// The rows of a drawn screen as text.
+fn screen_rows(app: &App) -> Vec<String> {
+    let terminal = draw(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_explorer_fits_80x24_without_cutting_its_text() {
+    use apportion::tui::explorer::ExplorerMode;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(
+        &mut app,
+        &[Action::ShowExplorer, Action::Explore(ExplorerMode::Compare)],
+    );
+    let rows = screen_rows(&app);
+    assert!(
+        rows[2].starts_with("█ spiked on"),
+        "the title does not wrap over the spike line: {rows:#?}"
+    );
+    let legend = &rows[21];
+    let totals: Vec<String> = app
+        .explorer
+        .as_ref()
+        .unwrap()
+        .compared
+        .iter()
+        .map(|c| apportion::report::money(c.total))
+        .collect();
+    for total in &totals {
+        assert!(legend.contains(total.as_str()), "{total} in {legend:?}");
+    }
+
+    app.update(Action::Explore(ExplorerMode::Peak));
+    app.explorer.as_mut().unwrap().wait();
+    let rows = screen_rows(&app);
+    let note = rows.join("\n");
+    assert!(
+        note.contains("busiest hours only") && note.contains("be seen."),
+        "the peak note is whole: {rows:#?}"
+    );
+}
