@@ -326,3 +326,34 @@ fn the_explorer_fits_80x24_without_cutting_its_text() {
         "the peak note is whole: {rows:#?}"
     );
 }
+
+#[test]
+fn the_departments_panel_shows_what_the_table_cuts_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    app.update(Action::ShowDepartments);
+    let review = app.review.as_ref().unwrap();
+    let legal = review
+        .attribution
+        .departments
+        .iter()
+        .position(|d| d.name == "Legal")
+        .unwrap();
+    let config = review.settings.department("Legal").unwrap().clone();
+    let reason = review.attribution.department("Legal").unwrap().reasons[0]
+        .text
+        .clone();
+    for _ in 0..legal {
+        app.update(Action::Down);
+    }
+    // Wrapped text may break anywhere between words: compare without the line breaks.
+    let rows = screen_rows(&app);
+    let panel: String = rows[15..22]
+        .iter()
+        .map(|r| r.trim_matches(|c| c == '│' || c == ' ').to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for text in [&config.owner, &config.contact, &reason] {
+        assert!(panel.contains(text.as_str()), "{text:?} in {rows:#?}");
+    }
+}
