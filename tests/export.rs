@@ -16,9 +16,15 @@ use serde_json::Value;
 const DISCLAIMER: &str =
     "weights reflect complexity differences only and do not replace financial settlement rules";
 
+/// The command, with no saved review session (a data directory that does not exist), so
+/// that the figures do not depend on the sessions of whoever runs the tests.
 fn apportion() -> Command {
     let mut cmd = Command::cargo_bin("apportion").unwrap();
     cmd.env("NO_COLOR", "1");
+    cmd.env(
+        "APPORTION_DATA",
+        std::env::temp_dir().join("apportion-export-tests-no-session"),
+    );
     cmd
 }
 
@@ -150,15 +156,30 @@ fn the_workbook_holds_the_report_figures_as_numbers() {
         .sum();
     assert_eq!(total, decimal(&json["amount_to_settle"]));
 
-    // The checklist: the checks the attribution answers, all passing on the sample.
+    // The checklist: the review's, as the report lists it; the month is not reviewed yet,
+    // so the workbook says it is a draft.
     let range = workbook.worksheet_range("Checklist").unwrap();
-    let results: Vec<String> = range
+    let results: Vec<(String, bool)> = range
         .rows()
         .skip(1)
         .take_while(|r| !text(&r[0]).is_empty())
-        .map(|r| text(&r[1]))
+        .map(|r| (text(&r[0]), text(&r[1]) == "pass"))
         .collect();
-    assert_eq!(results, ["pass", "pass", "pass", "pass"]);
+    let reported: Vec<(String, bool)> = json["checklist"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["title"].as_str().unwrap().into(), c["outcome"] == "pass"))
+        .collect();
+    assert_eq!(results, reported);
+    let first_note = range
+        .rows()
+        .map(|r| text(&r[0]))
+        .find(|t| t.starts_with("DRAFT"));
+    assert!(
+        first_note.is_some_and(|n| n.contains("checks are open")),
+        "the workbook says it is a draft"
+    );
 }
 
 /// The workbook's XML part of a sheet, for what a reader crate does not expose.
@@ -380,4 +401,112 @@ fn export_needs_an_output_and_a_known_table_format() {
         .code(3)
         .stderr(predicate::str::contains(".csv or .xlsx"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// The report's settled amounts, as `report --format json` gives them with the data
+/// directory `data`.
+fn settled_with_session(data: &Path) -> BTreeMap<String, Decimal> {
+    let output = apportion()
+        .env("APPORTION_DATA", data)
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    settled_by_department(&serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn without_the_archive_the_outputs_are_the_reviewed_settlement_marked_as_a_draft() {
+    use apportion::review::{Change, Review, Sources};
+    let data = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    let loaded = Review::load(Sources::default(), std::sync::Arc::default()).unwrap();
+    let mut review = Review::open(Sources::default(), loaded, data.path(), "ana", now).unwrap();
+    let model = review.attribution.lines[0].model.clone();
+    let change = Change::Complexity {
+        model,
+        complexity: Decimal::from(7),
+    };
+    review.recalculate(change, now).unwrap();
+    drop(review);
+
+    let reviewed = settled_with_session(data.path());
+    assert_ne!(
+        reviewed,
+        settled_by_department(&sample_json()),
+        "the session moves the figures"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    apportion()
+        .env("APPORTION_DATA", data.path())
+        .arg("export")
+        .arg("--routing-table")
+        .arg(out.path().join("routing.csv"))
+        .arg("--journal")
+        .arg(out.path().join("settlement.journal"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("as a draft, not approved"));
+
+    let table = std::fs::read_to_string(out.path().join("routing.csv")).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(table.as_bytes());
+    let found: BTreeMap<String, Decimal> = reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| !r[0].starts_with('#'))
+        .map(|r| (r[0].to_string(), r[6].parse().unwrap()))
+        .collect();
+    assert_eq!(found, reviewed, "the table is the reviewed settlement");
+    assert!(
+        table.contains("# DRAFT (not approved): ") && table.contains("checks are open"),
+        "{table}"
+    );
+    assert!(table.contains(DISCLAIMER));
+
+    let journal = out.path().join("settlement.journal");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.starts_with("; DRAFT (not approved): "), "{text}");
+    assert!(text.contains(DISCLAIMER));
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("AI usage settlement 2026-11 |"))
+            .all(|l| l.contains(" ! AI usage settlement")),
+        "every transaction is pending"
+    );
+    let Some(hledger) = hledger() else { return };
+    let pending = run_hledger(
+        &hledger,
+        &journal,
+        &[
+            "balance",
+            "Expenses",
+            "--pending",
+            "--depth",
+            "3",
+            "-O",
+            "csv",
+            "--no-total",
+        ],
+    )
+    .unwrap();
+    let by_account = balances(&pending);
+    for (department, settled) in &reviewed {
+        let balance = by_account
+            .iter()
+            .find(|(account, _)| {
+                account.ends_with(&format!(" {department}"))
+                    || account.ends_with(&format!(":{department}"))
+            })
+            .map(|(_, b)| *b)
+            .unwrap_or_else(|| panic!("no account for {department} in {by_account:?}"));
+        assert_eq!(balance, *settled, "{department}");
+    }
+    let cleared = run_hledger(&hledger, &journal, &["balance", "--cleared", "-O", "csv"]);
+    assert!(
+        !cleared.unwrap().contains("Expenses:AI"),
+        "nothing of a draft is cleared"
+    );
 }

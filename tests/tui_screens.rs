@@ -276,3 +276,84 @@ fn explorer_rows() {
         app.explorer.as_mut().unwrap().wait();
     });
 }
+
+/// The rows of a drawn screen as text.
+fn screen_rows(app: &App) -> Vec<String> {
+    let terminal = draw(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_explorer_fits_80x24_without_cutting_its_text() {
+    use apportion::tui::explorer::ExplorerMode;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(
+        &mut app,
+        &[Action::ShowExplorer, Action::Explore(ExplorerMode::Compare)],
+    );
+    let rows = screen_rows(&app);
+    assert!(
+        rows[2].starts_with("█ spiked on"),
+        "the title does not wrap over the spike line: {rows:#?}"
+    );
+    let legend = &rows[21];
+    let totals: Vec<String> = app
+        .explorer
+        .as_ref()
+        .unwrap()
+        .compared
+        .iter()
+        .map(|c| apportion::report::money(c.total))
+        .collect();
+    for total in &totals {
+        assert!(legend.contains(total.as_str()), "{total} in {legend:?}");
+    }
+
+    app.update(Action::Explore(ExplorerMode::Peak));
+    app.explorer.as_mut().unwrap().wait();
+    let rows = screen_rows(&app);
+    let note = rows.join("\n");
+    assert!(
+        note.contains("busiest hours only") && note.contains("be seen."),
+        "the peak note is whole: {rows:#?}"
+    );
+}
+
+#[test]
+fn the_departments_panel_shows_what_the_table_cuts_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    app.update(Action::ShowDepartments);
+    let review = app.review.as_ref().unwrap();
+    let legal = review
+        .attribution
+        .departments
+        .iter()
+        .position(|d| d.name == "Legal")
+        .unwrap();
+    let config = review.settings.department("Legal").unwrap().clone();
+    let reason = review.attribution.department("Legal").unwrap().reasons[0]
+        .text
+        .clone();
+    for _ in 0..legal {
+        app.update(Action::Down);
+    }
+    // Wrapped text may break anywhere between words: compare without the line breaks.
+    let rows = screen_rows(&app);
+    let panel: String = rows[15..22]
+        .iter()
+        .map(|r| r.trim_matches(|c| c == '│' || c == ' ').to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for text in [&config.owner, &config.contact, &reason] {
+        assert!(panel.contains(text.as_str()), "{text:?} in {rows:#?}");
+    }
+}

@@ -1,5 +1,8 @@
-//! The month of one department as a PNG chart: list cost per day as bars, and the budget
-//! prorated to a day as a line, so that a head sees at a glance which days ran over.
+//! The month of one department as a PNG chart: its settled amount per day as bars, and the
+//! budget prorated to a day as a line, so that a head sees at a glance which days ran over.
+//! The budget applies to the settled amount, which is settled for the month as a whole: a
+//! day's bar is the month's settled amount spread over the days by their list cost, so the
+//! bars sum to the settled amount and compare with the budget as the budget usage does.
 //!
 //! The chart is drawn with plotters into a memory buffer and encoded with `png`, so nothing
 //! touches the disk until the message is written. Text is drawn with a font bundled in
@@ -52,7 +55,7 @@ fn register_font() -> Result<(), ChartError> {
 
 /// The figures the chart shows, in plotting units.
 struct Series {
-    /// (day of month, list cost) for every day of the period.
+    /// (day of month, settled amount) for every day of the period.
     days: Vec<(u32, f64)>,
     /// Budget per day, when the department has a budget.
     daily_budget: Option<f64>,
@@ -62,6 +65,11 @@ struct Series {
 
 fn series(a: &Attribution, d: &DepartmentSummary) -> Series {
     let last_day = a.period.last_day.day();
+    // What each unit of list cost settles: the day's share of the month's settled amount.
+    let settled_per_cost = match d.list_cost > Decimal::ZERO {
+        true => d.settled / d.list_cost,
+        false => Decimal::ZERO,
+    };
     let days = (1..=last_day)
         .map(|day| {
             let date =
@@ -70,7 +78,7 @@ fn series(a: &Attribution, d: &DepartmentSummary) -> Series {
                 .and_then(|date| d.daily.get(&date))
                 .copied()
                 .unwrap_or(Decimal::ZERO);
-            (day, to_f64(cost))
+            (day, to_f64(cost * settled_per_cost))
         })
         .collect();
     let daily_budget =
@@ -117,7 +125,7 @@ fn draw(
         // Headroom above the highest bar for the legend.
         * 1.3;
     let title = format!(
-        "{} — list cost per day, {} ({}), status {}",
+        "{} — settled amount per day, {} ({}), status {}",
         d.name,
         a.period.month,
         a.currency,
@@ -134,7 +142,7 @@ fn draw(
         .configure_mesh()
         .disable_x_mesh()
         .x_desc("day of month")
-        .y_desc(format!("list cost ({})", a.currency))
+        .y_desc(format!("settled per day ({})", a.currency))
         .x_labels(s.last_day as usize)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .label_style((FAMILY, 12))
@@ -169,7 +177,7 @@ fn bars(chart: &mut Chart<'_, '_>, s: &Series) -> Result<(), ChartError> {
             Rectangle::new([(x - 0.38, 0.0), (x + 0.38, cost)], color.filled())
         }))
         .map_err(error)?
-        .label("list cost per day")
+        .label("settled amount per day (the month's, spread by list cost)")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
     Ok(())
 }
@@ -233,6 +241,23 @@ mod tests {
     }
 
     #[test]
+    fn the_bars_are_the_settled_amount_the_budget_applies_to() {
+        let a = sample();
+        let d = a.department("Data Science").unwrap();
+        let s = series(&a, d);
+        let total: f64 = s.days.iter().map(|(_, v)| v).sum();
+        assert!((total - to_f64(d.settled)).abs() < 0.005, "{total}");
+        // Over the month, the bars stand to the budget line as the budget usage says.
+        let budget = s.daily_budget.unwrap() * f64::from(s.last_day);
+        let usage = to_f64(d.budget_usage.unwrap());
+        assert!((usage - 1.035).abs() < 0.0005, "{usage}");
+        assert!(
+            (total / budget - usage).abs() < 1e-6,
+            "{total} against {budget}"
+        );
+    }
+
+    #[test]
     fn days_over_the_prorated_budget_are_red_and_text_is_drawn() {
         let a = sample();
         let data = pixels(&render(&a, a.department("Data Science").unwrap()).unwrap());
@@ -241,11 +266,15 @@ mod tests {
             "Data Science has days over its daily budget"
         );
         assert!(count(&data, BAR) > 1000);
-        let research = pixels(&render(&a, a.department("Research").unwrap()).unwrap());
+        let finance = a.department("Finance").unwrap();
+        let quiet = series(&a, finance);
+        let limit = quiet.daily_budget.unwrap();
+        assert!(quiet.days.iter().all(|(_, v)| *v <= limit));
+        let finance = pixels(&render(&a, finance).unwrap());
         assert_eq!(
-            count(&research, OVER),
+            count(&finance, OVER),
             0,
-            "Research stays under its daily budget"
+            "Finance stays under its daily budget"
         );
 
         // The title is drawn with the bundled font: dark pixels in the top rows.

@@ -32,7 +32,10 @@ pub struct DepartmentChart {
     /// The days that spiked, judged as the status judges them: list cost per day against
     /// its trailing 7-day median, with the department's spike threshold and materiality.
     pub spikes: Vec<SpikeDay>,
-    /// The budget prorated to one step (money measures only; none without a budget).
+    /// The budget prorated to one step, in the measure: the budget applies to the settled
+    /// amount, so it is scaled by the department's total in the measure ÷ its settled
+    /// amount, and the series crosses the line where the settled amount crosses the budget
+    /// (money measures only; none without a budget or without a settled amount).
     pub budget_per_step: Option<Decimal>,
     /// Mean value per step over the last seven days of data: the run rate.
     pub run_rate: Decimal,
@@ -92,7 +95,6 @@ pub fn department_chart(
     let steps_per_day = Decimal::from(Duration::days(1).num_seconds() / length.num_seconds());
     let run_rate = run_rate_per_day(&points, projection_from) / steps_per_day;
     let stress = Decimal::ONE + settings.config.thresholds.stress_factor.0;
-    let money = matches!(measure, Measure::ListCost | Measure::Converted);
     let steps_in_month = Decimal::from(settings.days_in_month()) * steps_per_day;
     DepartmentChart {
         department: name.clone(),
@@ -100,13 +102,25 @@ pub fn department_chart(
         step,
         points,
         spikes: spikes_of(settings, summary, data_through),
-        budget_per_step: (money && summary.budget > Decimal::ZERO)
-            .then(|| summary.budget / steps_in_month),
+        budget_per_step: budget_in_measure(summary, measure).map(|b| b / steps_in_month),
         run_rate,
         stress_rate: run_rate * stress,
         projection_from,
         month_end: midnight(settings.month_end + Duration::days(1)),
     }
+}
+
+/// The monthly budget in a money measure: budget × the department's total in the measure ÷
+/// its settled amount. A department at 103.5 % of its budget has 103.5 % of this figure in
+/// list cost (or converted amount), so that the chart compares like with like.
+pub fn budget_in_measure(summary: &DepartmentSummary, measure: Measure) -> Option<Decimal> {
+    let total = match measure {
+        Measure::ListCost => summary.list_cost,
+        Measure::Converted => summary.converted,
+        Measure::Tokens | Measure::Calls => return None,
+    };
+    (summary.budget > Decimal::ZERO && summary.settled > Decimal::ZERO)
+        .then(|| summary.budget * total / summary.settled)
 }
 
 /// The mean per day of the last seven days before `end` (fewer at the start of a month).
@@ -251,7 +265,8 @@ mod tests {
         assert_eq!(hourly.projection_from, at(26, 0, 0, 0));
         assert_eq!(hourly.month_end, at(30, 0, 0, 0) + Duration::days(1));
         let budget = hourly.budget_per_step.unwrap();
-        assert!((budget * Decimal::from(30 * 24) - marketing.budget).abs() < Decimal::new(1, 20));
+        let scaled = marketing.budget * marketing.list_cost / marketing.settled;
+        assert!((budget * Decimal::from(30 * 24) - scaled).abs() < Decimal::new(1, 20));
 
         let daily = department_chart(
             &valuer,
@@ -278,6 +293,39 @@ mod tests {
             Step::Day,
         );
         assert_eq!(tokens.budget_per_step, None, "no budget line in tokens");
+    }
+
+    #[test]
+    fn the_budget_line_is_in_the_measure_so_the_chart_shows_the_budget_usage() {
+        let (settings, dataset, attribution) = sample_month();
+        let prices = PriceTable::for_settings(&settings);
+        let valuer = Valuer::new(&settings, &dataset, &prices);
+        let data = attribution.department("Data Science").unwrap();
+        let usage = data.budget_usage.unwrap();
+        assert_eq!(
+            usage.round_dp(3),
+            Decimal::new(1035, 3),
+            "103.5 % of budget"
+        );
+        let days = Decimal::from(settings.days_in_month());
+        for measure in [Measure::ListCost, Measure::Converted] {
+            let chart = department_chart(
+                &valuer,
+                &settings,
+                &dataset,
+                data,
+                attribution.period.data_through,
+                measure,
+                Step::Day,
+            );
+            let total: Decimal = chart.points.iter().map(|(_, v)| *v).sum();
+            let line = chart.budget_per_step.unwrap() * days;
+            // The series over the month's budget line is the settled amount over the budget.
+            assert!(
+                (total / line - usage).abs() < Decimal::new(1, 6),
+                "{measure:?}: {total} against {line}"
+            );
+        }
     }
 
     #[test]

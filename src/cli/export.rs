@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::Inputs;
-use super::commands::{Failure, attribution};
+use super::commands::Failure;
 use super::exit;
 use crate::outputs::{self, Settlement, TableFormat};
 use crate::report::checks;
@@ -87,24 +87,134 @@ fn table_format(path: &Path) -> Result<TableFormat, Failure> {
     })
 }
 
-/// Runs `export`.
+/// Runs `export`. Without `--archive`, the outputs are written from the same settlement as
+/// `report` shows, the month's saved review session applied, and the journal and routing
+/// table say that the settlement is a draft, not approved, and why.
 pub fn run(args: &ExportArgs) -> Result<u8, Failure> {
     let outputs = plan(args)?;
     if args.archive.is_some() {
         return run_reviewed(args, &outputs);
     }
-    let (loaded, attribution) = attribution(&args.inputs)?;
-    let checks = checks::attribution_checks(&attribution);
+    let draft = draft(&args.inputs)?;
     let settlement = Settlement {
-        settings: &loaded.settings,
-        attribution: &attribution,
-        checks: &checks,
+        settings: &draft.settings,
+        attribution: &draft.attribution,
+        checks: &draft.checks,
     };
     for output in &outputs {
-        let done = write(output, &settlement)?;
+        let done = write_draft(output, &settlement, &draft.why)?;
         eprintln!("{done}");
     }
     Ok(exit::NORMAL)
+}
+
+/// A settlement that is not (or not yet) approved, as `report` shows it.
+struct Draft {
+    settings: crate::config::Settings,
+    attribution: crate::calc::Attribution,
+    checks: Vec<checks::Check>,
+    why: String,
+}
+
+/// The month's settlement with its saved review session applied (its recalculations, as
+/// `report` applies them), and why it is not approved; without a data directory there is
+/// no session, and the figures are the calculation's.
+fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
+    use crate::review::{Outcome, Store, peek};
+    let loaded = super::commands::load(inputs)?;
+    let today = super::commands::sources(inputs).today(&loaded.settings);
+    let Some(dir) = crate::review::store::data_dir() else {
+        let attribution = crate::calc::calculate(
+            &loaded.settings,
+            &loaded.dataset,
+            loaded.ledger.as_ref(),
+            today,
+        );
+        return Ok(Draft {
+            checks: checks::attribution_checks(&attribution),
+            settings: loaded.settings,
+            attribution,
+            why: "there is no review session (no data directory; set APPORTION_DATA)".into(),
+        });
+    };
+    let peek = peek(
+        &loaded.settings,
+        &loaded.dataset,
+        loaded.ledger.as_ref(),
+        today,
+        &dir,
+    )
+    .map_err(Failure::input)?;
+    let mut settings = loaded.settings;
+    let config = &settings.config;
+    let store = Store::new(&dir, &config.organization.name, &config.period.month);
+    if let Some(session) = store.load().map_err(Failure::input)? {
+        for change in &session.changes {
+            change.apply(&mut settings.config);
+        }
+    }
+    let checks = &peek.checklist.checks;
+    let open: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.outcome != Outcome::Pass)
+        .map(|c| c.title)
+        .collect();
+    let open = match open.is_empty() {
+        true => "the review's checklist passes, but the archive was not written with this \
+                 export"
+            .to_string(),
+        false => format!(
+            "{} of the review's {} checks are open ({})",
+            open.len(),
+            checks.len(),
+            open.join("; ")
+        ),
+    };
+    let why = match peek.found {
+        true => open,
+        false => format!("the month has no review session yet; {open}"),
+    };
+    Ok(Draft {
+        settings,
+        checks: peek.checklist.report_checks(),
+        attribution: peek.attribution,
+        why,
+    })
+}
+
+/// Writes one output of a draft settlement: the journal and the routing table say it is a
+/// draft and why; the alerts are written as always.
+fn write_draft(output: &Output, settlement: &Settlement<'_>, why: &str) -> Result<String, Failure> {
+    use crate::report::{journal, routing, xlsx};
+    let Settlement {
+        settings,
+        attribution: a,
+        checks,
+    } = *settlement;
+    let (path, bytes, what) = match output {
+        Output::Settlement(outputs::Output::Journal(path)) => (
+            path,
+            journal::render_draft(settings, a, why).into_bytes(),
+            "the journal",
+        ),
+        Output::Settlement(outputs::Output::RoutingTable(path, TableFormat::Csv)) => (
+            path,
+            routing::render_csv_draft(settings, a, why).into_bytes(),
+            "the routing table",
+        ),
+        Output::Settlement(outputs::Output::RoutingTable(path, TableFormat::Xlsx)) => (
+            path,
+            xlsx::render_draft(settings, a, checks, why).map_err(Failure::output)?,
+            "the routing workbook",
+        ),
+        other => return write(other, settlement),
+    };
+    crate::write::atomic(path, &bytes)
+        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))?;
+    Ok(format!(
+        "wrote {what} to {} as a draft, not approved: {why}",
+        path.display()
+    ))
 }
 
 /// Exports from the month's review session: the archive first (which the checklist gates),

@@ -65,13 +65,32 @@ fn tag_value(text: &str) -> String {
 
 /// Renders the journal.
 pub fn render(settings: &Settings, a: &Attribution) -> String {
+    render_with(settings, a, None)
+}
+
+/// Renders the journal of a settlement not yet approved, `why` saying what is still open: a
+/// comment at the top says it is a draft, and every transaction is marked pending (`!`), so
+/// that `hledger balance --cleared` leaves it out and `--pending` shows it.
+pub fn render_draft(settings: &Settings, a: &Attribution, why: &str) -> String {
+    render_with(settings, a, Some(why))
+}
+
+fn render_with(settings: &Settings, a: &Attribution, draft: Option<&str>) -> String {
     let digits = minor_unit_digits(&a.currency);
     let mut out = String::new();
-    header(&mut out, a, digits);
-    for d in &a.departments {
-        department_transaction(&mut out, settings, a, d, digits);
+    if let Some(why) = draft {
+        let _ = writeln!(out, "; {}", super::draft_note(why));
+        let _ = writeln!(
+            out,
+            "; every transaction below is marked pending (!) until the settlement is approved"
+        );
     }
-    invoice_assertion(&mut out, a, digits);
+    header(&mut out, a, digits);
+    let mark = if draft.is_some() { "! " } else { "" };
+    for d in &a.departments {
+        department_transaction(&mut out, settings, a, d, digits, mark);
+    }
+    invoice_assertion(&mut out, a, digits, mark);
     out
 }
 
@@ -124,6 +143,7 @@ fn department_transaction(
     a: &Attribution,
     d: &DepartmentSummary,
     digits: u32,
+    mark: &str,
 ) {
     let cost_center = settings
         .department(&d.name)
@@ -139,7 +159,7 @@ fn department_transaction(
     }
     let _ = writeln!(
         out,
-        "{} AI usage settlement {} | {}  ; {}",
+        "{} {mark}AI usage settlement {} | {}  ; {}",
         a.period.close_date,
         a.period.month,
         d.name,
@@ -167,10 +187,10 @@ fn expense_postings(a: &Attribution, d: &DepartmentSummary) -> Vec<(String, Deci
     postings
 }
 
-fn invoice_assertion(out: &mut String, a: &Attribution, digits: u32) {
+fn invoice_assertion(out: &mut String, a: &Attribution, digits: u32, mark: &str) {
     let _ = writeln!(
         out,
-        "{} AI usage settlement {} | the payable equals the amount to settle",
+        "{} {mark}AI usage settlement {} | the payable equals the amount to settle",
         a.period.close_date, a.period.month
     );
     let _ = writeln!(

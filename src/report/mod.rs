@@ -65,6 +65,15 @@ pub fn render(attribution: &Attribution, format: Format) -> String {
     }
 }
 
+/// The note that an output of a settlement not yet approved carries before all others, with
+/// why it is not approved: figures that may still move must not be posted as final ones.
+pub fn draft_note(why: &str) -> String {
+    format!(
+        "DRAFT (not approved): {why}; the approved settlement is the one exported with its \
+         archive (apportion export --archive DIR)"
+    )
+}
+
 /// Money to the cent, with thousands separators (`12,345.60`).
 pub fn money(amount: Decimal) -> String {
     let rounded = crate::calc::allocate::round_money(amount, 2);

@@ -157,6 +157,16 @@ pub fn thresholds(settings: &Settings, department: &str) -> String {
 /// spreadsheet reads them as numbers, fractions as decimals, and the disclaimer and the
 /// period as note rows starting with `#` after the table.
 pub fn render_csv(settings: &Settings, a: &Attribution) -> String {
+    render_csv_with(settings, a, None)
+}
+
+/// The routing table of a settlement not yet approved: its first note row says it is a
+/// draft and why (`why`).
+pub fn render_csv_draft(settings: &Settings, a: &Attribution, why: &str) -> String {
+    render_csv_with(settings, a, Some(why))
+}
+
+fn render_csv_with(settings: &Settings, a: &Attribution, draft: Option<&str>) -> String {
     let mut writer = ::csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
@@ -165,7 +175,7 @@ pub fn render_csv(settings: &Settings, a: &Attribution) -> String {
     for r in rows(settings, a) {
         let _ = writer.write_record(csv_cells(&r, digits));
     }
-    for note in notes(a) {
+    for note in notes_with(a, draft) {
         let _ = writer.write_record([format!("# {note}")]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -193,7 +203,13 @@ fn csv_cells(r: &RoutingRow, digits: usize) -> [String; 13] {
 
 /// The notes that travel with the table: what it settles, the totals, and the disclaimer.
 pub fn notes(a: &Attribution) -> Vec<String> {
-    vec![
+    notes_with(a, None)
+}
+
+/// The notes, led by the draft note when the settlement is not approved (`draft` says why).
+pub fn notes_with(a: &Attribution, draft: Option<&str>) -> Vec<String> {
+    let mut notes: Vec<String> = draft.map(super::draft_note).into_iter().collect();
+    notes.extend([
         format!(
             "{}: settlement of {} in {}; amount to settle {} ({}), settled {}",
             a.organization,
@@ -208,7 +224,8 @@ pub fn notes(a: &Attribution) -> Vec<String> {
             a.settled
         ),
         format!("note: {}", a.disclaimer),
-    ]
+    ]);
+    notes
 }
 
 #[cfg(test)]

@@ -70,13 +70,40 @@ pub fn render(
     a: &Attribution,
     checks: &[Check],
 ) -> Result<Vec<u8>, XlsxError> {
+    render_with(settings, a, checks, None)
+}
+
+/// Renders the workbook of a settlement not yet approved: its title starts with `DRAFT` and
+/// the first note under every sheet says it is not approved and why (`why`).
+pub fn render_draft(
+    settings: &Settings,
+    a: &Attribution,
+    checks: &[Check],
+    why: &str,
+) -> Result<Vec<u8>, XlsxError> {
+    render_with(settings, a, checks, Some(why))
+}
+
+fn render_with(
+    settings: &Settings,
+    a: &Attribution,
+    checks: &[Check],
+    draft: Option<&str>,
+) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new(&a.currency);
+    let notes = routing::notes_with(a, draft);
     let mut workbook = Workbook::new();
     workbook.set_properties(
         &DocProperties::new()
             .set_title(format!(
-                "{}: AI usage settlement of {}",
-                a.organization, a.period.month
+                "{}{}: AI usage settlement of {}",
+                if draft.is_some() {
+                    "DRAFT (not approved): "
+                } else {
+                    ""
+                },
+                a.organization,
+                a.period.month
             ))
             .set_comment(format!("note: {}", a.disclaimer)),
     );
@@ -84,10 +111,10 @@ pub fn render(
         workbook.add_worksheet(),
         &formats,
         &routing::rows(settings, a),
-        a,
+        &notes,
     )?;
-    line_items_sheet(workbook.add_worksheet(), &formats, a)?;
-    checklist_sheet(workbook.add_worksheet(), &formats, checks, a)?;
+    line_items_sheet(workbook.add_worksheet(), &formats, a, &notes)?;
+    checklist_sheet(workbook.add_worksheet(), &formats, checks, &notes)?;
     workbook.save_to_buffer()
 }
 
@@ -112,7 +139,7 @@ fn finish(
     formats: &Formats,
     columns: usize,
     next_row: u32,
-    a: &Attribution,
+    notes: &[String],
     widths: &[(u16, f64)],
 ) -> Result<(), XlsxError> {
     sheet.autofilter(0, 0, next_row.saturating_sub(1).max(1), columns as u16 - 1)?;
@@ -120,7 +147,7 @@ fn finish(
     for (column, width) in widths {
         sheet.set_column_width(*column, *width)?;
     }
-    for (i, note) in routing::notes(a).iter().enumerate() {
+    for (i, note) in notes.iter().enumerate() {
         sheet.write_string_with_format(next_row + 1 + i as u32, 0, note, &formats.note)?;
     }
     Ok(())
@@ -130,7 +157,7 @@ fn departments_sheet(
     sheet: &mut Worksheet,
     formats: &Formats,
     rows: &[RoutingRow],
-    a: &Attribution,
+    notes: &[String],
 ) -> Result<(), XlsxError> {
     sheet.set_name(SHEETS[0])?;
     let mut row = header(sheet, formats, &routing::HEADER)?;
@@ -144,7 +171,7 @@ fn departments_sheet(
         (7, FRACTION_WIDTH),
         (8, FRACTION_WIDTH),
     ];
-    finish(sheet, formats, routing::HEADER.len(), row, a, &widths)
+    finish(sheet, formats, routing::HEADER.len(), row, notes, &widths)
 }
 
 fn department_row(
@@ -192,6 +219,7 @@ fn line_items_sheet(
     sheet: &mut Worksheet,
     formats: &Formats,
     a: &Attribution,
+    notes: &[String],
 ) -> Result<(), XlsxError> {
     sheet.set_name(SHEETS[1])?;
     let mut row = header(sheet, formats, &LINE_HEADER)?;
@@ -235,7 +263,7 @@ fn line_items_sheet(
         (10, MONEY_WIDTH),
         (11, MONEY_WIDTH),
     ];
-    finish(sheet, formats, LINE_HEADER.len(), row, a, &widths)
+    finish(sheet, formats, LINE_HEADER.len(), row, notes, &widths)
 }
 
 /// The shared lines as split, one row per department, so that the settled column of the
@@ -264,7 +292,7 @@ fn checklist_sheet(
     sheet: &mut Worksheet,
     formats: &Formats,
     checks: &[Check],
-    a: &Attribution,
+    notes: &[String],
 ) -> Result<(), XlsxError> {
     sheet.set_name(SHEETS[2])?;
     let mut row = header(sheet, formats, &CHECK_HEADER)?;
@@ -274,5 +302,5 @@ fn checklist_sheet(
         sheet.write_string_with_format(row, 2, &check.detail, &formats.text)?;
         row += 1;
     }
-    finish(sheet, formats, CHECK_HEADER.len(), row, a, &[])
+    finish(sheet, formats, CHECK_HEADER.len(), row, notes, &[])
 }

@@ -48,6 +48,19 @@ impl ExplorerMode {
     }
 }
 
+impl ExplorerMode {
+    /// Its name in a few characters, for a title that would not fit otherwise.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            ExplorerMode::Chart => "chart",
+            ExplorerMode::Compare => "compare",
+            ExplorerMode::Prior => "prior month",
+            ExplorerMode::Explain => "explain",
+            ExplorerMode::Peak => "peak load",
+        }
+    }
+}
+
 /// How many departments the compare chart draws at most: more lines are unreadable.
 pub const COMPARED: usize = 4;
 

@@ -78,13 +78,36 @@ fn render_detail(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
     };
     let t = review.settings.thresholds_for(&summary.name);
     let pct = |d: rust_decimal::Decimal| crate::report::pct(d);
-    let mut lines = vec![Line::from(format!(
+    // What the table cuts comes first, whole: the reasons, then the owner and the contact.
+    let mut lines: Vec<Line> = summary
+        .reasons
+        .iter()
+        .map(|reason| {
+            Line::styled(
+                format!("{}: {}", reason.status.label(), reason.text),
+                app.theme.status(reason.status),
+            )
+        })
+        .collect();
+    if let Some(config) = review.settings.department(&summary.name) {
+        let or_none = |text: &str| match text.trim() {
+            "" => "none".to_string(),
+            text => text.to_string(),
+        };
+        lines.push(Line::from(format!(
+            "owner: {} · contact: {} · cost center: {}",
+            or_none(&config.owner),
+            or_none(&config.contact),
+            or_none(&config.cost_center)
+        )));
+    }
+    lines.extend(signoff_lines(app, review, &summary.name));
+    lines.push(Line::from(format!(
         "thresholds: warning above {} of budget · fuse above {} · spike above {} growth",
         pct(t.warning.0),
         pct(rust_decimal::Decimal::ONE + t.fuse_margin.0),
         pct(t.spike.0)
-    ))];
-    lines.extend(signoff_lines(app, review, &summary.name));
+    )));
     if let Some(config) = review.settings.department(&summary.name) {
         let allowed = if config.allowed_models.is_empty() {
             "every model".to_string()
@@ -96,12 +119,6 @@ fn render_detail(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
             "baseline model: {}",
             config.baseline_model.as_deref().unwrap_or("none")
         )));
-    }
-    for reason in &summary.reasons {
-        lines.push(Line::styled(
-            format!("{}: {}", reason.status.label(), reason.text),
-            app.theme.status(reason.status),
-        ));
     }
     let block = Block::bordered().title(format!(" {} ", summary.name));
     frame.render_widget(

@@ -36,8 +36,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let [title, body] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+    // Each line is fitted to the width rather than wrapped, so that the second (the
+    // spikes and the run rate) is never pushed out of sight.
     frame.render_widget(
-        Paragraph::new(title_lines(&app.theme, view)).wrap(Wrap { trim: true }),
+        Paragraph::new(title_lines(&app.theme, view, usize::from(title.width))),
         title,
     );
     match view.mode {
@@ -49,19 +51,34 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn title_lines(theme: &Theme, view: &ExplorerView) -> Vec<Line<'static>> {
+fn title_lines(theme: &Theme, view: &ExplorerView, width: usize) -> Vec<Line<'static>> {
     let chart = &view.chart;
-    let first = Line::from(vec![
-        Span::styled(view.department_name().to_string(), theme.header()),
-        Span::raw(format!(
-            " · {} · {} per {} · window {} ({})",
-            view.mode.label(),
-            measure_name(view.measure),
-            step_name(view.step),
-            view.window_from.format("%b %-d %H:%M"),
-            crate::review::explore::describe_span(view.window_to() - view.window_from),
-        )),
-    ]);
+    let name = view.department_name().to_string();
+    let series = format!(
+        "{} per {}",
+        measure_name(view.measure),
+        step_name(view.step)
+    );
+    let window = format!("window {}", view.window_from.format("%b %-d %H:%M"));
+    let span = crate::review::explore::describe_span(view.window_to() - view.window_from);
+    // From the most to the least detail: the mode in short, then the window's span, then
+    // the window itself go first (the window is drawn only on the chart).
+    let candidates = [
+        format!(" · {} · {series} · {window} ({span})", view.mode.label()),
+        format!(
+            " · {} · {series} · {window} ({span})",
+            view.mode.short_label()
+        ),
+        format!(" · {} · {series} · {window}", view.mode.short_label()),
+        format!(" · {} · {series}", view.mode.short_label()),
+    ];
+    let room = width.saturating_sub(name.chars().count());
+    let rest = candidates
+        .iter()
+        .find(|c| c.chars().count() <= room)
+        .unwrap_or(&candidates[3])
+        .clone();
+    let first = Line::from(vec![Span::styled(name, theme.header()), Span::raw(rest)]);
     let second = Line::from(format!(
         "█ {} · run rate {}/{} · stress {}",
         spike_summary(view),
@@ -94,12 +111,19 @@ fn render_chart_and_window(theme: &Theme, view: &ExplorerView, frame: &mut Frame
             .style(tint(theme, Color::Red))
             .data(&view.spike_plot),
     );
-    frame.render_widget(month_chart(view, datasets, " Series "), chart);
+    let title = format!(
+        " {} per {} ",
+        measure_name(view.measure),
+        step_name(view.step)
+    );
+    frame.render_widget(month_chart(view, datasets, &title), chart);
     render_window_panel(theme, view, frame, side);
-    let budget = if o.budget.is_empty() {
-        "no budget line (tokens, or no budget)"
-    } else {
-        "• budget per step"
+    // The budget applies to the settled amount; the line is the budget scaled into the
+    // measure (budget × total in the measure ÷ settled).
+    let budget = match (o.budget.is_empty(), view.measure) {
+        (true, _) => "no budget line (not money, or no budget)",
+        (false, Measure::Converted) => "• budget in converted",
+        (false, _) => "• budget in list cost",
     };
     frame.render_widget(
         Line::styled(
@@ -208,22 +232,38 @@ fn render_compare(theme: &Theme, view: &ExplorerView, frame: &mut Frame, area: R
             .labels(["0".to_string(), short(view.measure, top)]),
     );
     frame.render_widget(chart_widget, chart);
-    let spans: Vec<Span> = view
+    let entries: Vec<(String, String)> = view
         .compared
         .iter()
+        .map(|c| (c.department.clone(), amount(view.measure, c.total)))
+        .collect();
+    let spans: Vec<Span> = legend_entries(&entries, usize::from(legend.width))
+        .into_iter()
         .zip(COMPARE_MARKERS)
-        .map(|(c, (_, symbol, color))| {
-            Span::styled(
-                format!(
-                    " {symbol} {} {} ",
-                    c.department,
-                    amount(view.measure, c.total)
-                ),
-                tint(theme, color),
-            )
+        .map(|(text, (_, symbol, color))| {
+            Span::styled(format!(" {symbol} {text}"), tint(theme, color))
         })
         .collect();
     frame.render_widget(Line::from(spans), legend);
+}
+
+/// The compare legend's entries (`name total`) fitted into `width`: the totals are kept
+/// whole and the longest names are shortened first, with an ellipsis.
+fn legend_entries(entries: &[(String, String)], width: usize) -> Vec<String> {
+    // Each entry is drawn as " ⠿ name total": four cells besides its name and total.
+    let fixed: usize = entries.iter().map(|(_, t)| t.chars().count() + 4).sum();
+    let mut names: Vec<usize> = entries.iter().map(|(n, _)| n.chars().count()).collect();
+    while fixed + names.iter().sum::<usize>() > width {
+        let Some(longest) = names.iter_mut().filter(|n| **n > 3).max_by_key(|n| **n) else {
+            break;
+        };
+        *longest -= 1;
+    }
+    entries
+        .iter()
+        .zip(names)
+        .map(|((name, total), room)| format!("{} {total}", cut(name, room)))
+        .collect()
 }
 
 fn render_prior(theme: &Theme, view: &ExplorerView, frame: &mut Frame, area: Rect) {
@@ -359,7 +399,14 @@ fn waterfall_line(theme: &Theme, bar: &Bar, cells: usize) -> Line<'static> {
 }
 
 fn render_peak(theme: &Theme, view: &ExplorerView, frame: &mut Frame, area: Rect) {
-    let [table, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(area);
+    let text = format!(
+        "Busiest hour from the hourly buckets. Peak minute read back from the sources for \
+         each department's {PEAK_HOURS} busiest hours only; a busier minute in a quieter \
+         hour would not be seen."
+    );
+    let height = wrapped_height(&text, usize::from(area.width));
+    let [table, note] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(area);
     let header = Row::new([
         "department",
         "busiest hour",
@@ -397,15 +444,33 @@ fn render_peak(theme: &Theme, view: &ExplorerView, frame: &mut Frame, area: Rect
         table,
     );
     frame.render_widget(
-        Paragraph::new(format!(
-            "Busiest hour from the hourly buckets. Peak minute read back from the sources for \
-             each department's {PEAK_HOURS} busiest hours only; a busier minute in a quieter \
-             hour would not be seen."
-        ))
-        .style(theme.dim())
-        .wrap(Wrap { trim: true }),
+        Paragraph::new(text)
+            .style(theme.dim())
+            .wrap(Wrap { trim: true }),
         note,
     );
+}
+
+/// How many lines a text takes when wrapped at word boundaries into `width` (as a wrapped
+/// paragraph lays it out; a word longer than the width takes lines of its own).
+fn wrapped_height(text: &str, width: usize) -> u16 {
+    let width = width.max(1);
+    let mut lines = 0usize;
+    let mut used = 0usize;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if used > 0 && used + 1 + len <= width {
+            used += 1 + len;
+        } else {
+            lines += 1;
+            used = len;
+            if len > width {
+                lines += (len - 1) / width;
+                used = len % width;
+            }
+        }
+    }
+    u16::try_from(lines.max(1)).unwrap_or(u16::MAX)
 }
 
 fn peak_cells(peaks: &Peaks, department: &str) -> (String, String) {
