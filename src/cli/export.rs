@@ -137,10 +137,14 @@ fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
             why: "there is no review session (no data directory; set APPORTION_DATA)".into(),
         });
     };
+    let others = super::commands::sources(inputs)
+        .fingerprint_others()
+        .map_err(Failure::input)?;
     let peek = peek(
         &loaded.settings,
         &loaded.dataset,
         loaded.ledger.as_ref(),
+        &others,
         today,
         &dir,
     )
