@@ -1,5 +1,6 @@
 //! How fast the review stays on a large month: one frame of the queue, and a recalculation
-//! after a weight change, on a generated month of one million rows.
+//! after a weight change, on a generated month of one million rows (or as many as
+//! `APPORTION_BENCH_ROWS` says: generating ten million takes a few minutes).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,11 +14,17 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use rust_decimal::Decimal;
 
-const ROWS: u64 = 1_000_000;
+/// Rows of the generated month.
+fn rows() -> u64 {
+    std::env::var("APPORTION_BENCH_ROWS")
+        .ok()
+        .and_then(|rows| rows.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000)
+}
 
 /// Generates the month into `dir` and opens its review with the session in `dir` too.
 fn open_month(dir: &Path) -> Review {
-    apportion::sample::generate::write_month(dir, ROWS, apportion::sample::DEFAULT_SEED).unwrap();
+    apportion::sample::generate::write_month(dir, rows(), apportion::sample::DEFAULT_SEED).unwrap();
     let sources = Sources {
         config: Some(dir.join(apportion::sample::CONFIG_NAME)),
         ledger: Some(dir.join(apportion::sample::LEDGER_NAME)),
@@ -38,8 +45,9 @@ fn benches(c: &mut Criterion) {
     app.loaded(Ok(review));
     app.update(Action::ShowQueue);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let month = format!("{}-row month", rows());
     c.bench_function(
-        "render one frame of the queue (160x48, 1M-row month)",
+        &format!("render one frame of the queue (160x48, {month})"),
         |b| {
             b.iter(|| {
                 terminal
@@ -51,7 +59,7 @@ fn benches(c: &mut Criterion) {
     );
 
     let mut review = app.review.take().unwrap();
-    let mut group = c.benchmark_group("recalculation (1M-row month)");
+    let mut group = c.benchmark_group(format!("recalculation ({month})"));
     group.sample_size(20);
     group.bench_function("calculate from buckets", |b| {
         b.iter(|| {

@@ -344,7 +344,17 @@ pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u6
             memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |at| start + at);
         let line = &text[start..end];
 
-        if memchr::memchr(b'"', line.as_bytes()).is_some() {
+        ends.clear();
+        let mut quoted_row = false;
+        for at in memchr::memchr2_iter(b',', b'"', line.as_bytes()) {
+            if line.as_bytes()[at] == b'"' {
+                quoted_row = true;
+                break;
+            }
+            ends.push(at);
+        }
+
+        if quoted_row {
             let consumed = quoted.split(&text.as_bytes()[start..]);
             let row = QuotedRow {
                 bytes: &quoted.output[..quoted.length],
@@ -359,8 +369,6 @@ pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u6
 
         let line = line.strip_suffix('\r').unwrap_or(line);
         if !line.is_empty() {
-            ends.clear();
-            ends.extend(memchr::memchr_iter(b',', line.as_bytes()));
             ends.push(line.len());
             take(Ok(Row::Plain(PlainRow { line, ends: &ends })), place);
         }

@@ -580,6 +580,12 @@ pub fn parse_tokens(value: &str) -> Result<u64, String> {
 
 /// Reads a status: `Some(true)` for success, `Some(false)` for a failed call.
 pub fn parse_status(status: &str) -> Option<bool> {
+    // Most logs spell every status the same way in lower case: no copy for those.
+    match status {
+        "success" | "ok" | "200" => return Some(true),
+        "error" | "failure" | "failed" => return Some(false),
+        _ => {}
+    }
     let lower = status.trim().to_ascii_lowercase();
     if let Ok(code) = lower.parse::<u16>() {
         return Some((200..300).contains(&code));

@@ -2,9 +2,7 @@
 //!
 //! This is the one part of a load whose memory grows with the number of rows: a duplicate can
 //! come at any distance from the call it repeats, so every id must be remembered. Each id is
-//! kept as its 128-bit hash with the source and line where it was first seen, 24 bytes, in
-//! tables split by the hash's leading bits so that growing one table never needs a second copy
-//! of all of them at once.
+//! kept as its 128-bit hash with the source and line where it was first seen: 24 bytes.
 
 use rustc_hash::FxHashMap;
 
@@ -17,32 +15,20 @@ pub fn request_key(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// How many tables the ids are spread over (a power of two).
-const SHARDS: usize = 64;
-
 /// Bits of a place given to the line; the rest hold the source.
 const LINE_BITS: u32 = 40;
 
 /// The ids seen, each with the source and line where it was first seen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SeenRequests {
-    shards: Vec<FxHashMap<(u64, u64), u64>>,
-}
-
-impl Default for SeenRequests {
-    fn default() -> Self {
-        SeenRequests {
-            shards: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
-        }
-    }
+    places: FxHashMap<(u64, u64), u64>,
 }
 
 impl SeenRequests {
     /// Records `key` as first seen at `source`:`line`, unless it was seen before: then the
     /// place where it was first seen.
     pub fn claim(&mut self, key: u128, source: SourceId, line: u64) -> Result<(), (SourceId, u64)> {
-        let (shard, key) = split(key);
-        match self.shards[shard].entry(key) {
+        match self.places.entry(split(key)) {
             std::collections::hash_map::Entry::Occupied(first) => Err(unpack(*first.get())),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(pack(source, line));
@@ -53,17 +39,14 @@ impl SeenRequests {
 
     /// Forgets `key` again.
     pub fn release(&mut self, key: u128) {
-        let (shard, key) = split(key);
-        self.shards[shard].remove(&key);
+        self.places.remove(&split(key));
     }
 }
 
-/// The table a key goes to, and the key as two words (which pack into 24-byte entries with
-/// the place, where a `u128` would be aligned to 32).
-fn split(key: u128) -> (usize, (u64, u64)) {
-    let high = (key >> 64) as u64;
-    let shard = (high >> (64 - SHARDS.trailing_zeros())) as usize;
-    (shard, (high, key as u64))
+/// The key as two words, which pack into 24-byte entries with the place, where a `u128`
+/// would be aligned to 32.
+fn split(key: u128) -> (u64, u64) {
+    ((key >> 64) as u64, key as u64)
 }
 
 /// A source and line in one word. Lines past 2^40 (a trillion) and sources past 2^24 do not
@@ -94,14 +77,6 @@ mod tests {
         assert_eq!(seen.claim(request_key("req_2"), 0, 99), Ok(()));
         seen.release(key);
         assert_eq!(seen.claim(key, 1, 7), Ok(()));
-    }
-
-    #[test]
-    fn keys_spread_over_every_table() {
-        let used: std::collections::BTreeSet<usize> = (0..10_000)
-            .map(|i| split(request_key(&format!("req_{i}"))).0)
-            .collect();
-        assert_eq!(used.len(), SHARDS);
     }
 
     #[test]
