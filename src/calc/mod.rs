@@ -27,7 +27,7 @@ use rust_decimal::Decimal;
 
 pub use attribution::*;
 
-use crate::config::{Settings, UNATTRIBUTED};
+use crate::config::{Settings, Thresholds, UNATTRIBUTED};
 use crate::load::Dataset;
 use crate::load::ledger::Ledger;
 use aggregate::{Folded, Totals, fold, illegal_list};
@@ -275,7 +275,7 @@ fn department_summary(
         budget,
         status,
     };
-    let projection = project(settings, period, &to_date, &converted_daily);
+    let projection = project(settings, &thresholds, period, &to_date, &converted_daily);
 
     DepartmentSummary {
         name: name.to_string(),
@@ -324,6 +324,7 @@ struct ToDate {
 /// platform fee, a support plan) are the month's and do not grow with the days left.
 fn project(
     settings: &Settings,
+    thresholds: &Thresholds,
     period: &PeriodInfo,
     to_date: &ToDate,
     daily: &BTreeMap<NaiveDate, Decimal>,
@@ -348,10 +349,9 @@ fn project(
     };
 
     let remaining = Decimal::from(period.days_without_data);
-    let stress = Decimal::ONE + settings.config.thresholds.stress_factor.0;
+    let stress = Decimal::ONE + thresholds.stress_factor.0;
     let at_close = settled + rate * remaining;
     let at_close_stress = settled + rate * stress * remaining;
-    let thresholds = &settings.config.thresholds;
     let judged = |amount: Decimal| {
         let budget_status =
             status::budget_reason(amount, budget, thresholds, "projected").map(|r| r.status);
@@ -515,5 +515,33 @@ output = 2
         // Without the revoked key's call, A is normal again.
         let a = attribution("2026-11-02T10:00:00Z,key-a,m,1000,100\n");
         assert_eq!(a.department("A").unwrap().status, Status::Normal);
+    }
+
+    #[test]
+    fn the_projection_is_judged_by_the_department_own_thresholds() {
+        // B warns from 5 % of its budget; A keeps the global 80 %. Both spend 5.00 on the
+        // 2nd, so both project 5.00 + 2.50 a day × 28 days = 75.00 at close: 7.5 %.
+        let config = CONFIG.replace(
+            "name = \"B\"\nbudget = 1000\n",
+            "name = \"B\"\nbudget = 1000\nthresholds = { warning = 0.05 }\n",
+        );
+        let settings = Settings::from_toml(&config, Path::new("overrides.toml")).unwrap();
+        let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
+                    2026-11-02T10:00:00Z,key-a,m,5000000,0\n\
+                    2026-11-02T10:00:00Z,key-b,m,5000000,0\n";
+        let dataset = load_inputs(
+            &settings,
+            vec![Input::from_bytes("logs.csv", rows.as_bytes())],
+        )
+        .unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        let a = calculate(&settings, &dataset, None, today);
+
+        let (dept_a, dept_b) = (a.department("A").unwrap(), a.department("B").unwrap());
+        assert_eq!(dept_b.projection.at_close, Decimal::new(7500, 2));
+        assert_eq!(dept_b.status, Status::Normal, "0.5 % to date is below 5 %");
+        assert_eq!(dept_b.projection.status, Some(Status::Warning));
+        assert_eq!(dept_a.projection.at_close, Decimal::new(7500, 2));
+        assert_eq!(dept_a.projection.status, Some(Status::Normal));
     }
 }

@@ -97,6 +97,28 @@ pub fn sources(inputs: &Inputs) -> crate::review::Sources {
     }
 }
 
+/// The settlement as the month's saved review session leaves it (the raw calculation when
+/// there is no session yet), with the checklist, as `report` and `export` show it.
+pub fn peek_session(
+    inputs: &Inputs,
+    loaded: &Loaded,
+    today: chrono::NaiveDate,
+    data_dir: &std::path::Path,
+) -> Result<crate::review::Peek, Failure> {
+    let others = sources(inputs)
+        .fingerprint_others()
+        .map_err(Failure::input)?;
+    crate::review::peek(
+        &loaded.settings,
+        &loaded.dataset,
+        loaded.ledger.as_ref(),
+        &others,
+        today,
+        data_dir,
+    )
+    .map_err(Failure::input)
+}
+
 /// Loads and calculates.
 pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
     let loaded = load(inputs)?;
@@ -120,18 +142,7 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let today = sources(&args.inputs).today(&loaded.settings);
     let text = match crate::review::store::data_dir() {
         Some(dir) => {
-            let others = sources(&args.inputs)
-                .fingerprint_others()
-                .map_err(Failure::input)?;
-            let peek = crate::review::peek(
-                &loaded.settings,
-                &loaded.dataset,
-                loaded.ledger.as_ref(),
-                &others,
-                today,
-                &dir,
-            )
-            .map_err(Failure::input)?;
+            let peek = peek_session(&args.inputs, &loaded, today, &dir)?;
             let session = match peek.found {
                 true => peek.session_path.display().to_string(),
                 false => format!("none yet at {}", peek.session_path.display()),

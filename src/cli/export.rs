@@ -120,7 +120,7 @@ struct Draft {
 /// `report` applies them), and why it is not approved; without a data directory there is
 /// no session, and the figures are the calculation's.
 fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
-    use crate::review::{Outcome, Store, peek};
+    use crate::review::{Outcome, Store};
     let loaded = super::commands::load(inputs)?;
     let today = super::commands::sources(inputs).today(&loaded.settings);
     let Some(dir) = crate::review::store::data_dir() else {
@@ -137,18 +137,7 @@ fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
             why: "there is no review session (no data directory; set APPORTION_DATA)".into(),
         });
     };
-    let others = super::commands::sources(inputs)
-        .fingerprint_others()
-        .map_err(Failure::input)?;
-    let peek = peek(
-        &loaded.settings,
-        &loaded.dataset,
-        loaded.ledger.as_ref(),
-        &others,
-        today,
-        &dir,
-    )
-    .map_err(Failure::input)?;
+    let peek = super::commands::peek_session(inputs, &loaded, today, &dir)?;
     let mut settings = loaded.settings;
     let config = &settings.config;
     let store = Store::new(&dir, &config.organization.name, &config.period.month);

@@ -140,6 +140,7 @@ fn departments(out: &mut String, a: &Attribution) {
             "tokens",
             "list cost",
             "weight",
+            "converted",
             "share",
             "settled",
             "budget",
@@ -151,7 +152,39 @@ fn departments(out: &mut String, a: &Attribution) {
         .to_vec(),
     ];
     rows.extend(a.departments.iter().map(department_row));
-    out.push_str(&columns(&rows, &[1, 11]));
+    out.push_str(&columns(&rows, &[1, 12]));
+    tokens_by_kind(out, a);
+}
+
+/// The tokens of each department by kind, which price differently.
+fn tokens_by_kind(out: &mut String, a: &Attribution) {
+    let _ = writeln!(out, "\nTokens by kind");
+    let mut rows = vec![
+        [
+            "department",
+            "uncached input",
+            "cached input",
+            "cache write 5m",
+            "cache write 1h",
+            "output",
+            "failed calls",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(a.departments.iter().map(|d| {
+        let t = &d.tokens;
+        vec![
+            d.name.clone(),
+            count(t.input),
+            count(t.cached_input),
+            count(t.cache_write),
+            count(t.cache_write_1h),
+            count(t.output),
+            count(d.failed_calls),
+        ]
+    }));
+    out.push_str(&columns(&rows, &[]));
 }
 
 fn department_row(d: &DepartmentSummary) -> Vec<String> {
@@ -163,6 +196,7 @@ fn department_row(d: &DepartmentSummary) -> Vec<String> {
         money(d.list_cost),
         d.effective_weight
             .map_or("-".into(), |w| format!("{:.3}", w)),
+        money(d.converted),
         pct(d.proportion),
         money(d.settled),
         if d.budget.is_zero() {
@@ -171,9 +205,21 @@ fn department_row(d: &DepartmentSummary) -> Vec<String> {
             money(d.budget)
         },
         d.budget_usage.map_or("-".into(), pct),
-        money(d.projection.at_close),
+        at_close(d),
         d.reasons.first().map_or(String::new(), |r| r.text.clone()),
     ]
+}
+
+/// The projection at close, with the status it would reach when that is not normal (under
+/// the stress factor when only that reaches one).
+fn at_close(d: &DepartmentSummary) -> String {
+    let p = &d.projection;
+    let reached = |status: Option<Status>| status.filter(|s| *s != Status::Normal);
+    match (reached(p.status), reached(p.status_stress)) {
+        (Some(status), _) => format!("{} {}", money(p.at_close), status.label()),
+        (None, Some(status)) => format!("{} ({} if stressed)", money(p.at_close), status.label()),
+        (None, None) => money(p.at_close),
+    }
 }
 
 fn lines(out: &mut String, a: &Attribution) {
