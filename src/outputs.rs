@@ -92,6 +92,44 @@ pub fn write(output: &Output, settlement: &Settlement<'_>) -> Result<String, Err
     }
 }
 
+/// Writes one output of a settlement that is not approved: the journal and the routing table
+/// say that it is a draft and `why`; the alerts are written as always.
+pub fn write_draft(
+    output: &Output,
+    settlement: &Settlement<'_>,
+    why: &str,
+) -> Result<String, Error> {
+    let Settlement {
+        settings,
+        attribution: a,
+        checks,
+    } = *settlement;
+    let (path, bytes, what) = match output {
+        Output::Journal(path) => (
+            path,
+            journal::render_draft(settings, a, why).into_bytes(),
+            "the journal",
+        ),
+        Output::RoutingTable(path, TableFormat::Csv) => (
+            path,
+            routing::render_csv_draft(settings, a, why).into_bytes(),
+            "the routing table",
+        ),
+        Output::RoutingTable(path, TableFormat::Xlsx) => (
+            path,
+            xlsx::render_draft(settings, a, checks, why)
+                .map_err(|e| Error::Output(e.to_string()))?,
+            "the routing workbook",
+        ),
+        Output::Alerts(_) => return write(output, settlement),
+    };
+    save(path, &bytes)?;
+    Ok(format!(
+        "wrote {what} to {} as a draft, not approved: {why}",
+        path.display()
+    ))
+}
+
 /// Writes the alerts into the outbox, then sends them when a server is configured.
 fn alerts(dir: &Path, settings: &Settings, a: &Attribution) -> Result<String, Error> {
     let outbox = alert::prepare(settings, a).map_err(|e| Error::Input(e.to_string()))?;

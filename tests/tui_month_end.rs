@@ -202,6 +202,12 @@ fn the_export_menu_writes_the_archive_once_the_month_is_complete() {
         let path = choice.target(out.path(), &review.attribution);
         assert!(path.exists(), "{} was written", path.display());
     }
+    let journal = Choice::Journal.target(out.path(), &review.attribution);
+    let journal = std::fs::read_to_string(journal).unwrap();
+    assert!(
+        !journal.contains("DRAFT"),
+        "written with its archive, it is approved"
+    );
     assert!(
         !Choice::Alerts
             .target(out.path(), &review.attribution)
@@ -213,6 +219,47 @@ fn the_export_menu_writes_the_archive_once_the_month_is_complete() {
         .arg(&archive)
         .assert()
         .code(0);
+}
+
+#[test]
+fn outputs_written_from_the_menu_without_the_archive_are_drafts() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut app = app(data.path(), 80, 24, Theme::FULL);
+    app.update(Action::ShowExport);
+    app.wait_for_sources();
+    choose_folder(&mut app, out.path());
+    app.update(Action::ToggleOutput);
+    app.update(Action::WriteOutputs);
+    app.wait_for_export();
+    let errors: Vec<&str> = app
+        .export
+        .written
+        .iter()
+        .filter(|m| m.error)
+        .map(|m| m.text.as_str())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let review = app.review.as_ref().unwrap();
+    let journal = Choice::Journal.target(out.path(), &review.attribution);
+    let journal = std::fs::read_to_string(journal).unwrap();
+    assert!(
+        journal.starts_with("; DRAFT (not approved): open checks: "),
+        "{}",
+        journal.lines().next().unwrap_or_default()
+    );
+    assert!(journal.contains("Every line decided"));
+    assert!(
+        Choice::RoutingXlsx
+            .target(out.path(), &review.attribution)
+            .exists()
+    );
+    assert!(
+        !Choice::Archive
+            .target(out.path(), &review.attribution)
+            .exists()
+    );
 }
 
 /// Every step the checklist asks for on the sample month, through the app.

@@ -178,36 +178,12 @@ fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
 /// Writes one output of a draft settlement: the journal and the routing table say it is a
 /// draft and why; the alerts are written as always.
 fn write_draft(output: &Output, settlement: &Settlement<'_>, why: &str) -> Result<String, Failure> {
-    use crate::report::{journal, routing, xlsx};
-    let Settlement {
-        settings,
-        attribution: a,
-        checks,
-    } = *settlement;
-    let (path, bytes, what) = match output {
-        Output::Settlement(outputs::Output::Journal(path)) => (
-            path,
-            journal::render_draft(settings, a, why).into_bytes(),
-            "the journal",
-        ),
-        Output::Settlement(outputs::Output::RoutingTable(path, TableFormat::Csv)) => (
-            path,
-            routing::render_csv_draft(settings, a, why).into_bytes(),
-            "the routing table",
-        ),
-        Output::Settlement(outputs::Output::RoutingTable(path, TableFormat::Xlsx)) => (
-            path,
-            xlsx::render_draft(settings, a, checks, why).map_err(Failure::output)?,
-            "the routing workbook",
-        ),
-        other => return write(other, settlement),
-    };
-    crate::write::atomic(path, &bytes)
-        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))?;
-    Ok(format!(
-        "wrote {what} to {} as a draft, not approved: {why}",
-        path.display()
-    ))
+    match output {
+        Output::Settlement(output) => {
+            outputs::write_draft(output, settlement, why).map_err(output_failure)
+        }
+        other => write(other, settlement),
+    }
 }
 
 /// Exports from the month's review session: the archive first (which the checklist gates),
@@ -258,12 +234,17 @@ fn archive(
 /// Writes one settlement output and says what was written.
 fn write(output: &Output, settlement: &Settlement<'_>) -> Result<String, Failure> {
     match output {
-        Output::Settlement(output) => outputs::write(output, settlement).map_err(|e| match e {
-            outputs::Error::Input(message) => Failure::input(message),
-            outputs::Error::Output(message) => Failure::output(message),
-        }),
+        Output::Settlement(output) => outputs::write(output, settlement).map_err(output_failure),
         Output::Archive(_) => Err(Failure::input(
             "the archive is written from the review session",
         )),
+    }
+}
+
+/// The failure of an output, by whose side it is.
+fn output_failure(error: outputs::Error) -> Failure {
+    match error {
+        outputs::Error::Input(message) => Failure::input(message),
+        outputs::Error::Output(message) => Failure::output(message),
     }
 }

@@ -14,9 +14,7 @@ use super::checklist::Sources;
 use super::modal::{Modal, Purpose};
 use super::views::Cursor;
 use crate::calc::Attribution;
-use crate::config::Settings;
 use crate::outputs::{self, Output, Settlement, TableFormat};
-use crate::report::checks::Check;
 
 /// What the menu can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,9 +280,15 @@ impl App {
             .as_ref()
             .map(|c| c.report_checks())
             .unwrap_or_default();
+        let draft = (!self.export.is_chosen(Choice::Archive)).then(|| self.draft_reason());
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = sender.send(write_all(&outputs, &settings, &attribution, &checks));
+            let settlement = Settlement {
+                settings: &settings,
+                attribution: &attribution,
+                checks: &checks,
+            };
+            let _ = sender.send(write_all(&outputs, &settlement, draft.as_deref()));
         });
         self.export.writing = Some(receiver);
         self.say("writing…");
@@ -324,27 +328,41 @@ impl App {
         }
     }
 
+    /// Why outputs written without the archive are not approved: the open checks, or that
+    /// the archive was not part of the export.
+    fn draft_reason(&self) -> String {
+        let open: Vec<&str> = self
+            .checklist
+            .checklist
+            .iter()
+            .flat_map(|c| c.checks.iter())
+            .filter(|c| c.outcome != crate::review::Outcome::Pass)
+            .map(|c| c.title)
+            .collect();
+        match open.is_empty() {
+            true => {
+                "the checklist passes, but the archive was not written with this export".to_string()
+            }
+            false => format!("open checks: {}", open.join("; ")),
+        }
+    }
+
     fn export_failed(&mut self, text: impl Into<String>) {
         self.export.written.push(failed(text));
         self.complain("not written; see the export menu");
     }
 }
 
-/// Writes each output in turn; one failing does not stop the others.
-fn write_all(
-    outputs: &[Output],
-    settings: &Settings,
-    attribution: &Attribution,
-    checks: &[Check],
-) -> Vec<Message> {
-    let settlement = Settlement {
-        settings,
-        attribution,
-        checks,
-    };
+/// Writes each output in turn; one failing does not stop the others. Outputs written without
+/// the archive are drafts, and say why (`draft`).
+fn write_all(outputs: &[Output], settlement: &Settlement<'_>, draft: Option<&str>) -> Vec<Message> {
     let mut written = Vec::new();
     for output in outputs {
-        match outputs::write(output, &settlement) {
+        let result = match draft {
+            Some(why) => outputs::write_draft(output, settlement, why),
+            None => outputs::write(output, settlement),
+        };
+        match result {
             Ok(text) => written.extend(text.lines().map(done)),
             Err(error) => written.push(failed(error.to_string())),
         }
