@@ -119,14 +119,19 @@ impl Sort {
     }
 }
 
-/// The other figure a line is compared with, and the difference: the ledger's amount
-/// against the settled amount, else the provider's cost against the list cost.
+/// The other figure a line is compared with, and the difference: the one its mismatch is
+/// about (the provider's cost against the list cost for a price mismatch, the ledger's amount
+/// against the settled amount for a ledger mismatch), else the ledger's when there is one,
+/// else the provider's.
 pub fn delta(line: &LineItem) -> Option<rust_decimal::Decimal> {
-    match (line.ledger_amount, line.provider_cost) {
-        (Some(ledger), _) => Some(line.settled - ledger),
-        (None, Some(provider)) => Some(line.list_cost - provider),
-        (None, None) => None,
-    }
+    let against_ledger = line.ledger_amount.map(|ledger| line.settled - ledger);
+    let against_provider = line.provider_cost.map(|provider| line.list_cost - provider);
+    let first_mismatch = line.mismatches.iter().find_map(|kind| match kind {
+        crate::calc::MismatchKind::Price => against_provider,
+        crate::calc::MismatchKind::Ledger => against_ledger,
+        _ => None,
+    });
+    first_mismatch.or(against_ledger).or(against_provider)
 }
 
 /// The review queue.
