@@ -159,6 +159,39 @@ fn verify_finds_a_changed_byte_and_names_the_section() {
 }
 
 #[test]
+fn verify_refuses_an_edited_section_hash_and_a_missing_lines_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let (november, logs) = month(dir.path(), "2026-11", 1);
+    let (settled, inputs) = settle(&november, &logs, None);
+    let path = write_archive(dir.path(), &november, &settled, inputs);
+
+    let mut document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    document["sections"]["lines"] = serde_json::Value::from("0".repeat(64));
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    std::fs::copy(path.with_extension("csv"), edited.with_extension("csv")).unwrap();
+    Command::cargo_bin("apportion")
+        .unwrap()
+        .arg("verify")
+        .arg(&edited)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("section 'lines' changed"))
+        .stdout(predicate::str::contains("intact\n").not());
+
+    let alone = dir.path().join("alone.json");
+    std::fs::copy(&path, &alone).unwrap();
+    Command::cargo_bin("apportion")
+        .unwrap()
+        .arg("verify")
+        .arg(&alone)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MISSING"));
+}
+
+#[test]
 fn verify_finds_a_changed_source() {
     let dir = tempfile::tempdir().unwrap();
     let (november, logs) = month(dir.path(), "2026-11", 1);

@@ -51,17 +51,25 @@ fn check_body(document: &Value, result: &mut Verification) {
         .as_object()
         .cloned()
         .unwrap_or_default();
+    // The section hashes say where a change is; one that no longer matches is a change
+    // too, even when it is the hash that was edited rather than the section.
     for (name, value) in &body {
         match sections.get(name).and_then(Value::as_str) {
             Some(hash) if hash == canonical::hash(value) => {}
-            Some(_) => result.findings.push(format!("section '{name}' changed")),
-            None => result.findings.push(format!("section '{name}' was added")),
+            Some(_) => result.changed(format!("section '{name}' changed")),
+            None => result.changed(format!("section '{name}' was added")),
         }
     }
     for name in sections.keys().filter(|name| !body.contains_key(*name)) {
-        result
-            .findings
-            .push(format!("section '{name}' was removed"));
+        result.changed(format!("section '{name}' was removed"));
+    }
+}
+
+impl Verification {
+    /// Records a finding that makes the archive not intact.
+    fn changed(&mut self, finding: String) {
+        self.intact = false;
+        self.findings.push(finding);
     }
 }
 
@@ -84,8 +92,8 @@ fn check_lines_csv(path: &Path, body: &Value, result: &mut Verification) {
                 csv.display()
             ));
         }
-        Err(_) => result.findings.push(format!(
-            "lines CSV {} not found beside the archive (not checked)",
+        Err(_) => result.changed(format!(
+            "lines CSV {} MISSING: the archive is the JSON document and this CSV",
             csv.display()
         )),
     }

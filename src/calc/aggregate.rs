@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use super::attribution::{Conservation, IllegalCalls, PriceUsed, Unpriced};
 use super::bucket::{BucketSums, CallerId, ModelId};
@@ -250,8 +251,8 @@ fn group_buckets(
     dataset: &Dataset,
     resolved: &Resolved<'_>,
     weights: &WeightTable,
-) -> HashMap<GroupKey, BucketSums> {
-    let mut groups: HashMap<GroupKey, BucketSums> = HashMap::new();
+) -> FxHashMap<GroupKey, BucketSums> {
+    let mut groups: FxHashMap<GroupKey, BucketSums> = FxHashMap::default();
     for (key, sums) in &dataset.buckets.sums {
         let day = key.hour.date();
         let weekday = day.weekday().num_days_from_monday() as usize;
