@@ -397,10 +397,12 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .success()
         .stderr(predicate::str::contains("the fuse of Legal is lifted"));
 
+    // A folder that does not exist yet is made, as the export menu makes it.
     let out = tempfile::tempdir().unwrap();
+    let folder = out.path().join("archive");
     run()
         .args(["export", "--archive"])
-        .arg(out.path())
+        .arg(&folder)
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
@@ -408,7 +410,7 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         ))
         .stderr(predicate::str::contains("Every line decided"));
     assert_eq!(
-        std::fs::read_dir(out.path()).unwrap().count(),
+        std::fs::read_dir(&folder).unwrap().count(),
         0,
         "nothing was written"
     );

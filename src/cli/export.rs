@@ -223,6 +223,9 @@ fn archive(
     dir: &Path,
     note: Option<&str>,
 ) -> Result<String, Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::output(format!("cannot create the folder '{}': {e}", dir.display()))
+    })?;
     let exported = review.export(dir, note).map_err(Failure::input)?;
     let mut said = format!("wrote the archive {}", exported.archive.display());
     if let Some(path) = exported.policies {
