@@ -415,6 +415,33 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         "nothing was written"
     );
 
+    // An export on other files, refused, leaves the session and the policies as they were.
+    let session = data
+        .path()
+        .join("sessions/northwind-analytics-2026-11.json");
+    let before = std::fs::read(&session).unwrap();
+    let sample = std::fs::read_to_string("sample-data/gateway-2026-11.csv").unwrap();
+    let few: String = sample.lines().take(21).map(|l| format!("{l}\n")).collect();
+    let other = out.path().join("gateway-2026-11.csv");
+    std::fs::write(&other, few).unwrap();
+    run()
+        .args([
+            "export",
+            "--config",
+            "sample-data/apportion.toml",
+            "--archive",
+        ])
+        .arg(&folder)
+        .arg(&other)
+        .assert()
+        .code(3);
+    assert_eq!(
+        std::fs::read(&session).unwrap(),
+        before,
+        "the session is unchanged"
+    );
+    assert!(policies.join("restore-legal-2026-11.json").exists());
+
     run()
         .args(["report"])
         .assert()

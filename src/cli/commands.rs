@@ -252,7 +252,7 @@ fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
 }
 
 fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
-    let mut review = super::export::open_review(&args.inputs)?;
+    let mut review = super::export::open_review(&args.inputs, true)?;
     let now = chrono::Utc::now();
     if args.withdraw {
         review

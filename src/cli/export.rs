@@ -190,7 +190,7 @@ fn write_draft(output: &Output, settlement: &Settlement<'_>, why: &str) -> Resul
 /// then the other outputs from the same reviewed settlement, the workbook listing the
 /// review's checklist.
 fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
-    let review = open_review(&args.inputs)?;
+    let review = open_review(&args.inputs, false)?;
     let checks = review.checklist().map_err(Failure::input)?.report_checks();
     let settlement = Settlement {
         settings: &review.settings,
@@ -207,15 +207,21 @@ fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
     Ok(exit::NORMAL)
 }
 
-/// Opens the month's review session headless (a new one when none was saved).
-pub fn open_review(inputs: &Inputs) -> Result<crate::review::Review, Failure> {
+/// Opens the month's review session headless (a new one when none was saved); `save` says
+/// whether the command changes it (a sign-off) or only reads it (an export).
+pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review, Failure> {
     use crate::review::{Review, store};
     let sources = super::commands::sources(inputs);
     let data_dir = store::data_dir()
         .ok_or_else(|| Failure::input("no data directory: set APPORTION_DATA to a folder"))?;
     let loaded = Review::load(sources.clone(), Default::default()).map_err(Failure::input)?;
     let reviewer = std::env::var("USER").unwrap_or_default();
-    Review::open(sources, loaded, &data_dir, &reviewer, chrono::Utc::now()).map_err(Failure::input)
+    let now = chrono::Utc::now();
+    match save {
+        true => Review::open(sources, loaded, &data_dir, &reviewer, now),
+        false => Review::resume(sources, loaded, &data_dir, &reviewer, now),
+    }
+    .map_err(Failure::input)
 }
 
 fn archive(

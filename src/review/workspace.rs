@@ -133,6 +133,22 @@ impl Review {
         reviewer: &str,
         now: DateTime<Utc>,
     ) -> Result<Review> {
+        let review = Review::resume(sources, loaded, data_dir, reviewer, now)?;
+        review.save()?;
+        review.write_policies()?;
+        Ok(review)
+    }
+
+    /// Opens the review as [`Review::open`] does, but writes nothing: for a command that only
+    /// reads the session (a headless export), which must leave it as it found it even when
+    /// it was run on other files.
+    pub fn resume(
+        sources: Sources,
+        loaded: (Settings, Dataset, Option<Ledger>),
+        data_dir: &Path,
+        reviewer: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Review> {
         let (mut settings, dataset, ledger) = loaded;
         let organization = settings.config.organization.name.clone();
         let month = settings.config.period.month.clone();
@@ -161,8 +177,6 @@ impl Review {
         };
         review.note_changed_sources(now);
         review.session.sync(&review.attribution);
-        review.save()?;
-        review.write_policies()?;
         Ok(review)
     }
 
