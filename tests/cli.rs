@@ -276,3 +276,17 @@ fn an_invalid_configuration_lists_every_problem() {
             "mapping[1].department: 'Sales' is not a department",
         ));
 }
+
+#[test]
+fn a_configuration_without_sources_is_refused_rather_than_run_on_the_sample_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("apportion.toml");
+    apportion().arg("init").arg(&config).assert().success();
+    apportion()
+        .env("APPORTION_DATA", dir.path())
+        .args(["report", "--config"])
+        .arg(&config)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("was given without sources"));
+}

@@ -39,7 +39,15 @@ impl Sources {
     /// put before the configuration's other lists.
     pub fn settings(&self) -> super::Result<Settings> {
         let mut settings = match (&self.config, self.is_sample()) {
-            (Some(path), _) => Settings::from_file(path)?,
+            (Some(path), true) => {
+                // The sample's logs under another organization's configuration would be a
+                // settlement of fictional calls under a real name.
+                return Err(super::Error::Invalid(format!(
+                    "--config {} was given without sources: name the usage exports to settle                      after the options (the bundled sample month runs without --config)",
+                    path.display()
+                )));
+            }
+            (Some(path), false) => Settings::from_file(path)?,
             (None, true) => sample::settings()?,
             (None, false) => {
                 return Err(super::Error::Invalid(
