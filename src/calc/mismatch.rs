@@ -32,6 +32,34 @@ pub fn ledger_line(line: &LineItem, t: &Thresholds) -> Option<Mismatch> {
     })
 }
 
+/// Ledger mismatches for lines the ledger books in the period but the sources do not show
+/// at all: the computed amount is zero.
+pub fn ledger_without_usage(
+    booked: &std::collections::BTreeMap<(String, String), Decimal>,
+    lines: &[LineItem],
+) -> Vec<Mismatch> {
+    let computed: std::collections::BTreeSet<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l.department.as_str(), l.model.as_str()))
+        .collect();
+    booked
+        .iter()
+        .filter(|((department, model), amount)| {
+            !amount.is_zero() && !computed.contains(&(department.as_str(), model.as_str()))
+        })
+        .map(|((department, model), &expected)| Mismatch {
+            kind: MismatchKind::Ledger,
+            department: Some(department.clone()),
+            model: Some(model.clone()),
+            computed: Decimal::ZERO,
+            expected: Some(expected),
+            text: format!(
+                "the ledger holds {expected} for {department} / {model}, but the sources show                  no usage of it this period"
+            ),
+        })
+        .collect()
+}
+
 /// A price mismatch when the provider's cost differs from the price table's.
 pub fn provider_cost(line: &LineItem, t: &Thresholds) -> Option<Mismatch> {
     // An unpriced model has its own mismatch; comparing its zero list cost says nothing more.

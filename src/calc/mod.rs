@@ -76,7 +76,11 @@ pub fn calculate(
     }
 
     let unpriced: Vec<Unpriced> = folded.unpriced.values().cloned().collect();
-    let mismatches = mismatches(settings, &lines, &unpriced, &folded, &settlement);
+    let mut mismatches = mismatches(settings, &lines, &unpriced, &folded, &settlement);
+    if let Some(ledger) = ledger {
+        let booked = ledger.line_amounts(&settings.config.period.month);
+        mismatches.extend(mismatch::ledger_without_usage(&booked, &lines));
+    }
     let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
 
     let mut attribution = Attribution {
@@ -515,6 +519,35 @@ output = 2
         // Without the revoked key's call, A is normal again.
         let a = attribution("2026-11-02T10:00:00Z,key-a,m,1000,100\n");
         assert_eq!(a.department("A").unwrap().status, Status::Normal);
+    }
+
+    #[test]
+    fn a_ledger_line_without_usage_is_a_mismatch() {
+        let settings = Settings::from_toml(CONFIG, Path::new("ledger.toml")).unwrap();
+        let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
+                    2026-11-02T10:00:00Z,key-a,m,1000000,0\n";
+        let dataset = load_inputs(
+            &settings,
+            vec![Input::from_bytes("logs.csv", rows.as_bytes())],
+        )
+        .unwrap();
+        let ledger = "period,department,model,amount,currency\n\
+                      2026-11,A,m,1.00,USD\n\
+                      2026-11,B,m,3.00,USD\n";
+        let ledger = Ledger::from_bytes("ledger.csv", ledger.as_bytes(), "USD").unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let a = calculate(&settings, &dataset, Some(&ledger), today);
+
+        let ledger_mismatches: Vec<&Mismatch> = a
+            .mismatches
+            .iter()
+            .filter(|m| m.kind == MismatchKind::Ledger)
+            .collect();
+        assert_eq!(ledger_mismatches.len(), 1, "{ledger_mismatches:?}");
+        let missing = ledger_mismatches[0];
+        assert_eq!(missing.department.as_deref(), Some("B"));
+        assert_eq!(missing.expected, Some(Decimal::new(300, 2)));
+        assert!(missing.text.contains("no usage"), "{}", missing.text);
     }
 
     #[test]
