@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::load::timestamp::UNIX_EPOCH_DAYS_FROM_CE;
 use crate::load::{Caller, Tokens, UsageRecord};
 
 /// An interned caller.
@@ -94,7 +95,7 @@ impl LocalClock {
             Some(offset) => {
                 let local = seconds + offset;
                 let day = NaiveDate::from_num_days_from_ce_opt(
-                    (local.div_euclid(86_400) + UNIX_EPOCH_DAYS_FROM_CE) as i32,
+                    (local.div_euclid(86_400) + i64::from(UNIX_EPOCH_DAYS_FROM_CE)) as i32,
                 );
                 match day {
                     Some(day) => (LocalHour(local.div_euclid(3600)), day),
@@ -110,9 +111,6 @@ impl LocalClock {
         (LocalHour::from_naive(naive), naive.date())
     }
 }
-
-/// Days from 0001-01-01 to 1970-01-01.
-const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// The zone's offset from UTC in seconds throughout one UTC hour, `None` when it changes
 /// within the hour.

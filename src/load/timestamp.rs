@@ -69,7 +69,7 @@ fn parse_utc_fast(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Days from 0001-01-01 to 1970-01-01.
-const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+pub const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Nanoseconds of the digits after a decimal point (at most nine are kept, as the general
 /// parser keeps them); `None` when they are not all digits.
@@ -100,15 +100,10 @@ fn parse_unix(text: &str) -> Result<DateTime<Utc>, String> {
     let parsed = if value > MILLIS_THRESHOLD {
         DateTime::from_timestamp_millis(value)
     } else {
-        let nanos = fraction_to_nanos(fraction);
+        let nanos = fraction_nanos(fraction.as_bytes()).unwrap_or(0);
         DateTime::from_timestamp(value, nanos)
     };
     parsed.ok_or_else(|| format!("'{text}' is outside the range of dates"))
-}
-
-fn fraction_to_nanos(fraction: &str) -> u32 {
-    let digits: String = fraction.chars().take(9).collect();
-    format!("{digits:0<9}").parse().unwrap_or(0)
 }
 
 fn parse_naive(text: &str) -> Option<NaiveDateTime> {
