@@ -245,7 +245,12 @@ fn outputs_written_from_the_menu_without_the_archive_are_drafts() {
     let journal = Choice::Journal.target(out.path(), &review.attribution);
     let journal = std::fs::read_to_string(journal).unwrap();
     assert!(
-        journal.starts_with("; DRAFT (not approved): open checks: "),
+        journal.starts_with("; DRAFT (not approved): ")
+            && journal
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains("checks are open ("),
         "{}",
         journal.lines().next().unwrap_or_default()
     );

@@ -120,7 +120,6 @@ struct Draft {
 /// `report` applies them), and why it is not approved; without a data directory there is
 /// no session, and the figures are the calculation's.
 fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
-    use crate::review::{Outcome, Store};
     let loaded = super::commands::load(inputs)?;
     let today = super::commands::sources(inputs).today(&loaded.settings);
     let Some(dir) = crate::review::store::data_dir() else {
@@ -138,37 +137,13 @@ fn draft(inputs: &Inputs) -> Result<Draft, Failure> {
         });
     };
     let peek = super::commands::peek_session(inputs, &loaded, today, &dir)?;
-    let mut settings = loaded.settings;
-    let config = &settings.config;
-    let store = Store::new(&dir, &config.organization.name, &config.period.month);
-    if let Some(session) = store.load().map_err(Failure::input)? {
-        for change in &session.changes {
-            change.apply(&mut settings.config);
-        }
-    }
-    let checks = &peek.checklist.checks;
-    let open: Vec<&str> = checks
-        .iter()
-        .filter(|c| c.outcome != Outcome::Pass)
-        .map(|c| c.title)
-        .collect();
-    let open = match open.is_empty() {
-        true => "the review's checklist passes, but the archive was not written with this \
-                 export"
-            .to_string(),
-        false => format!(
-            "{} of the review's {} checks are open ({})",
-            open.len(),
-            checks.len(),
-            open.join("; ")
-        ),
-    };
+    let open = peek.checklist.draft_reason();
     let why = match peek.found {
         true => open,
         false => format!("the month has no review session yet; {open}"),
     };
     Ok(Draft {
-        settings,
+        settings: peek.settings,
         checks: peek.checklist.report_checks(),
         attribution: peek.attribution,
         why,

@@ -56,6 +56,28 @@ pub struct Checklist {
 }
 
 impl Checklist {
+    /// Why outputs written without the archive are a draft: the checks still open, or, when
+    /// none is, that the archive was not written with them.
+    pub fn draft_reason(&self) -> String {
+        let open: Vec<&str> = self
+            .checks
+            .iter()
+            .filter(|c| c.outcome != Outcome::Pass)
+            .map(|c| c.title)
+            .collect();
+        match open.is_empty() {
+            true => "the review's checklist passes, but the archive was not written with this \
+                     export"
+                .to_string(),
+            false => format!(
+                "{} of the review's {} checks are open ({})",
+                open.len(),
+                self.checks.len(),
+                open.join("; ")
+            ),
+        }
+    }
+
     /// Whether the archive may be written, given the note the reviewer offers for checks
     /// that allow one; otherwise the reasons why not.
     pub fn ready(&self, note: Option<&str>) -> Result<(), Vec<String>> {

@@ -276,6 +276,8 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
 /// A read-only look at a month's review, for reports: the saved session (or an empty one)
 /// with its changes applied, the attribution it gives and the checklist. Writes nothing.
 pub struct Peek {
+    /// The configuration with the session's changes applied.
+    pub settings: crate::config::Settings,
     /// The attribution with the session's changes applied and its adjustments counted in.
     pub attribution: crate::calc::Attribution,
     /// The checklist against the session.
@@ -328,6 +330,7 @@ pub fn peek(
     };
     let checklist = checklist::evaluate(&attribution, &session, &facts);
     Ok(Peek {
+        settings,
         attribution,
         checklist,
         session_path: store.path().to_path_buf(),

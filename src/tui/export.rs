@@ -280,7 +280,12 @@ impl App {
             .as_ref()
             .map(|c| c.report_checks())
             .unwrap_or_default();
-        let draft = (!self.export.is_chosen(Choice::Archive)).then(|| self.draft_reason());
+        let draft = (!self.export.is_chosen(Choice::Archive)).then(|| {
+            let checklist = self.checklist.checklist.as_ref();
+            checklist.map_or("the checklist is not known yet".to_string(), |c| {
+                c.draft_reason()
+            })
+        });
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let settlement = Settlement {
@@ -325,25 +330,6 @@ impl App {
         match errors {
             0 => self.say(format!("written into {folder}")),
             n => self.complain(format!("{n} output(s) not written; see the export menu")),
-        }
-    }
-
-    /// Why outputs written without the archive are not approved: the open checks, or that
-    /// the archive was not part of the export.
-    fn draft_reason(&self) -> String {
-        let open: Vec<&str> = self
-            .checklist
-            .checklist
-            .iter()
-            .flat_map(|c| c.checks.iter())
-            .filter(|c| c.outcome != crate::review::Outcome::Pass)
-            .map(|c| c.title)
-            .collect();
-        match open.is_empty() {
-            true => {
-                "the checklist passes, but the archive was not written with this export".to_string()
-            }
-            false => format!("open checks: {}", open.join("; ")),
         }
     }
 
