@@ -1,4 +1,4 @@
-//! The bundled price table is exactly what LiteLLM's price map in the shared fixtures gives.
+//! The bundled price table is exactly what LiteLLM's price map in the test fixtures gives.
 //!
 //! Set `APPORTION_WRITE_PRICES=1` to rewrite `assets/prices.toml` from the map after the
 //! map was updated; the test then checks the new table.
@@ -7,25 +7,19 @@ use std::path::Path;
 
 use apportion::config::prices::{BUNDLED, bundled_table_from_litellm};
 
-const MAP: &str = "../shared/fixtures/litellm/model_prices_and_context_window.json";
+const MAP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/fixtures/litellm/model_prices_and_context_window.json"
+);
 const VERSION: &str = "1.110.2";
 
-/// The map, when the shared fixtures sit beside this checkout. CI always has them; a
-/// checkout elsewhere says the test was skipped rather than failing on a missing file.
-fn read_map() -> Option<String> {
-    match std::fs::read_to_string(MAP) {
-        Ok(map) => Some(map),
-        Err(_) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: {MAP} is not beside this checkout");
-            None
-        }
-        Err(error) => panic!("{MAP}: {error}; CI must have the shared fixtures beside the crate"),
-    }
+fn read_map() -> String {
+    std::fs::read_to_string(MAP).unwrap_or_else(|error| panic!("{MAP}: {error}"))
 }
 
 #[test]
 fn bundled_table_matches_the_litellm_map() {
-    let Some(map) = read_map() else { return };
+    let map = read_map();
     let table = bundled_table_from_litellm(&map, VERSION).unwrap();
     if std::env::var_os("APPORTION_WRITE_PRICES").is_some() {
         std::fs::write(Path::new("assets/prices.toml"), &table).unwrap();
