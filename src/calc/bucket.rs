@@ -179,6 +179,21 @@ impl BucketSums {
         }
     }
 
+    /// Takes the figures of one record back out, as if it had never been folded in.
+    pub fn remove_figures(&mut self, figures: &Figures) {
+        self.rows -= 1;
+        if !figures.success {
+            self.failed_calls -= figures.calls;
+            return;
+        }
+        self.calls -= figures.calls;
+        self.tokens.subtract(&figures.tokens);
+        if let Some(cost) = figures.provider_cost {
+            self.provider_cost -= cost;
+            self.provider_cost_calls -= figures.calls;
+        }
+    }
+
     /// Folds another bucket's sums in.
     pub fn merge(&mut self, other: &BucketSums) {
         self.rows += other.rows;
@@ -282,6 +297,27 @@ impl Buckets {
         }
     }
 
+    /// Takes a record read from `source`, which was folded in, back out: its bucket, its row
+    /// of the caller and its calls of the pair are removed where nothing else is left in them.
+    pub fn remove(&mut self, source: SourceId, record: &UsageRecord, zone: Tz) {
+        let key = BucketKey {
+            caller: self.caller_id(&record.caller),
+            model: self.model_id(&record.model),
+            hour: LocalHour::of(record.timestamp, zone),
+        };
+        let figures = Figures::of(record);
+        if let Some(sums) = self.sums.get_mut(&key) {
+            sums.remove_figures(&figures);
+            if sums.rows == 0 {
+                self.sums.remove(&key);
+            }
+        }
+        decrease(&mut self.rows_by_source, (source, key.caller), 1);
+        if figures.success {
+            decrease(&mut self.pairs, (key.caller, key.model), figures.calls);
+        }
+    }
+
     /// Folds the figures of one record into the bucket `key` alone: a reader of many rows of
     /// one source calls [`Buckets::count_rows_and_pairs`] once at the end instead of counting
     /// rows per caller and calls per pair row by row.
@@ -339,6 +375,16 @@ impl Buckets {
         let mut all: Vec<_> = self.sums.iter().collect();
         all.sort_by_key(|(key, _)| **key);
         all
+    }
+}
+
+/// Lowers a count, dropping it when nothing is left.
+fn decrease<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, u64>, key: K, by: u64) {
+    if let Some(count) = counts.get_mut(&key) {
+        *count = count.saturating_sub(by);
+        if *count == 0 {
+            counts.remove(&key);
+        }
     }
 }
 

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use super::{Cli, Command, Inputs, ReportArgs, SampleArgs, exit};
 use crate::calc::{Attribution, Status, calculate};
 use crate::config::{STARTER, Settings};
-use crate::load::Dataset;
 use crate::load::ledger::Ledger;
+use crate::load::{Dataset, Hashing};
 use crate::report::policy::Action;
 use crate::report::{self, Format};
+use crate::review::Store;
 use crate::sample;
 
 /// A failure of a command, with the exit code it maps to.
@@ -76,8 +77,18 @@ pub struct Loaded {
 /// Reads the inputs: the files named, or the bundled sample month when no source is given
 /// (with the sample's configuration and ledger unless others are named).
 pub fn load(inputs: &Inputs) -> Result<Loaded, Failure> {
+    load_hashing(inputs, |_| Hashing::Sha256)
+}
+
+/// Reads the inputs as [`load`] does; `hashing` decides from the settings whether the
+/// sources are hashed.
+fn load_hashing(
+    inputs: &Inputs,
+    hashing: impl FnOnce(&Settings) -> Hashing,
+) -> Result<Loaded, Failure> {
     let (settings, dataset, ledger) =
-        crate::review::Review::load(sources(inputs), Default::default()).map_err(Failure::input)?;
+        crate::review::Review::load_hashing(sources(inputs), Default::default(), hashing)
+            .map_err(Failure::input)?;
     Ok(Loaded {
         settings,
         dataset,
@@ -119,9 +130,22 @@ pub fn peek_session(
     .map_err(Failure::input)
 }
 
-/// Loads and calculates.
+/// A report compares the sources with the month's saved review session when there is one,
+/// and needs their fingerprints for that; without a session it shows none.
+fn hashing_for_report(settings: &Settings) -> Hashing {
+    let organization = &settings.config.organization.name;
+    let month = &settings.config.period.month;
+    let saved = crate::review::store::data_dir()
+        .is_some_and(|dir| Store::new(&dir, organization, month).path().exists());
+    match saved {
+        true => Hashing::Sha256,
+        false => Hashing::SizeOnly,
+    }
+}
+
+/// Loads and calculates, for a command that shows no fingerprint of the sources.
 pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
-    let loaded = load(inputs)?;
+    let loaded = load_hashing(inputs, |_| Hashing::SizeOnly)?;
     let day = sources(inputs).today(&loaded.settings);
     let attribution = calculate(
         &loaded.settings,
@@ -135,7 +159,7 @@ pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
 /// Prints the report; when the data directory is known, the figures are those of the
 /// month's review session (its changes applied) and the checklist follows.
 fn report(args: &ReportArgs) -> Result<u8, Failure> {
-    let loaded = load(&args.inputs)?;
+    let loaded = load_hashing(&args.inputs, hashing_for_report)?;
     if let Some(path) = &args.rejects {
         write_rejects(path, &loaded.dataset)?;
     }

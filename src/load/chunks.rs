@@ -16,7 +16,7 @@ use std::io::{self, Read};
 
 use csv::ByteRecord;
 
-use super::hashing::HashingReader;
+use super::hashing::{Hashing, HashingReader};
 
 /// A piece of the stream that holds whole records only.
 #[derive(Debug)]
@@ -43,8 +43,13 @@ pub struct Splitter<R> {
 impl<R: Read> Splitter<R> {
     /// Starts reading `reader`, aiming at chunks of `target` bytes.
     pub fn new(reader: R, target: usize) -> Splitter<R> {
+        Splitter::hashing(reader, target, Hashing::Sha256)
+    }
+
+    /// Starts reading `reader` as [`Splitter::new`] does, hashing it or only counting it.
+    pub fn hashing(reader: R, target: usize, hashing: Hashing) -> Splitter<R> {
         Splitter {
-            reader: HashingReader::new(reader),
+            reader: HashingReader::with(reader, hashing),
             target: target.max(1),
             carry: Vec::new(),
             carry_line: 1,
@@ -80,7 +85,16 @@ impl<R: Read> Splitter<R> {
     /// Starts reading a CSV stream: the splitter, the header record, and the first chunk of
     /// records after it (empty when there are none).
     pub fn start(reader: R, target: usize) -> io::Result<(Splitter<R>, ByteRecord, Chunk)> {
-        let mut splitter = Splitter::new(reader, target);
+        Splitter::start_hashing(reader, target, Hashing::Sha256)
+    }
+
+    /// Starts reading a CSV stream as [`Splitter::start`] does, hashing it or only counting it.
+    pub fn start_hashing(
+        reader: R,
+        target: usize,
+        hashing: Hashing,
+    ) -> io::Result<(Splitter<R>, ByteRecord, Chunk)> {
+        let mut splitter = Splitter::hashing(reader, target, hashing);
         let mut first = splitter.next_chunk(None)?.unwrap_or(Chunk {
             bytes: Vec::new(),
             first_line: 1,
@@ -100,7 +114,8 @@ impl<R: Read> Splitter<R> {
         Ok(())
     }
 
-    /// Size and SHA-256 of the whole stream, once every chunk was taken.
+    /// Size and SHA-256 (empty when not hashed) of the whole stream, once every chunk was
+    /// taken.
     pub fn finish(self) -> io::Result<(u64, String)> {
         self.reader.finish()
     }

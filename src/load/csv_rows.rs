@@ -118,7 +118,7 @@ pub fn read(
     let unreadable =
         |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
     let (mut splitter, header, first) =
-        Splitter::start(input.reader, CHUNK_BYTES).map_err(unreadable)?;
+        Splitter::start_hashing(input.reader, CHUNK_BYTES, dataset.hashing).map_err(unreadable)?;
     let header = Header::new(&header);
     check_required(&header, required, format, &name)?;
     let source = dataset.begin_source(&name, format);

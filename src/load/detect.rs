@@ -132,7 +132,7 @@ pub fn read(
 
 /// Reads the head of an input and gives back an input that still starts at its first byte.
 fn peek(input: Input<'_>) -> Result<(Vec<u8>, Input<'_>), LoadError> {
-    let Input { name, reader } = input;
+    let Input { name, reader, .. } = input;
     let mut head = Vec::new();
     let mut reader = reader;
     (&mut reader)
@@ -145,6 +145,7 @@ fn peek(input: Input<'_>) -> Result<(Vec<u8>, Input<'_>), LoadError> {
         Input {
             name,
             reader: Box::new(whole),
+            reopen: None,
         },
     ))
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use csv::ByteRecord;
@@ -17,6 +18,7 @@ use rustc_hash::FxHashMap;
 
 use super::chunks::{Chunk, Fields, Splitter, each_record, each_row};
 use super::parallel::{self, Part};
+use super::requests::{Wanted, request_key};
 use super::timestamp::parse_timestamp;
 use super::{Caller, Dataset, Input, LoadError, Tokens, UsageRecord, Window};
 use crate::calc::bucket::{BucketKey, CallerId, Figures, LocalClock, SourceId};
@@ -187,7 +189,7 @@ pub fn read_in_order(
     let unreadable =
         |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
     let (mut splitter, header, first) =
-        Splitter::start(input.reader, CHUNK_BYTES).map_err(unreadable)?;
+        Splitter::start_hashing(input.reader, CHUNK_BYTES, dataset.hashing).map_err(unreadable)?;
     let columns = Columns::locate(&header, &spec.columns, &name)?;
     let source = dataset.begin_source(&name, NAME);
     let rows = RowReader::new(&columns, spec);
@@ -213,21 +215,22 @@ pub fn read_in_chunks(
     let unreadable =
         |error: std::io::Error| LoadError::new(&name, None, format!("cannot read: {error}"));
     let (mut splitter, header, first) =
-        Splitter::start(input.reader, chunk_bytes).map_err(unreadable)?;
+        Splitter::start_hashing(input.reader, chunk_bytes, dataset.hashing).map_err(unreadable)?;
     let columns = Columns::locate(&header, &spec.columns, &name)?;
     let source = dataset.begin_source(&name, NAME);
     let rows = RowReader::new(&columns, spec);
     let window = dataset.window.clone();
+    let wanted = dataset
+        .probe
+        .as_ref()
+        .map(|probe| Arc::clone(&probe.wanted));
 
-    parallel::read_chunks(
-        dataset,
-        source,
-        first,
-        &mut splitter,
-        |chunk| rows.fold_chunk(&window, source, chunk),
-        |dataset, chunk| rows.take_chunk(dataset, source, chunk),
-    )
-    .map_err(unreadable)?;
+    let readers = parallel::ChunkReaders {
+        fold: |chunk: &Chunk| rows.fold_chunk(&window, source, chunk, wanted.as_deref()),
+        in_order: |dataset: &mut Dataset, chunk: &Chunk| rows.take_chunk(dataset, source, chunk),
+        reread: |chunk: &Chunk, lines: &[u64]| rows.reread(chunk, lines),
+    };
+    parallel::read_chunks(dataset, source, first, &mut splitter, readers).map_err(unreadable)?;
 
     let (size, sha256) = splitter.finish().map_err(unreadable)?;
     dataset.finish_source(source, size, sha256);
@@ -288,8 +291,34 @@ impl<'a> RowReader<'a> {
         });
     }
 
-    /// Folds every row of a chunk into a part of its own (on a worker thread).
-    fn fold_chunk(&self, window: &Window, source: SourceId, chunk: &Chunk) -> Part {
+    /// The records at `lines` (in order) of a chunk, with the keys of their request ids:
+    /// rows a part folded in that must be held.
+    fn reread(&self, chunk: &Chunk, lines: &[u64]) -> Vec<(u128, UsageRecord)> {
+        let mut records = Vec::with_capacity(lines.len());
+        let mut wanted = lines.iter().peekable();
+        each_record(chunk, |record, (line, offset)| {
+            if wanted.next_if_eq(&&line).is_none() {
+                return;
+            }
+            let Ok(record) = record else { return };
+            if let Ok(record) = self.parse(record, line, offset) {
+                if let Some(key) = record.request_id.as_deref().map(request_key) {
+                    records.push((key, record));
+                }
+            }
+        });
+        records
+    }
+
+    /// Folds every row of a chunk into a part of its own (on a worker thread). On a second
+    /// reading (`wanted` set) only the rows with a wanted request id are looked at.
+    fn fold_chunk(
+        &self,
+        window: &Window,
+        source: SourceId,
+        chunk: &Chunk,
+        wanted: Option<&Wanted>,
+    ) -> Part {
         let mut folder = Folder {
             part: Part::default(),
             callers: FxHashMap::default(),
@@ -301,6 +330,9 @@ impl<'a> RowReader<'a> {
                 folder.part.unreadable = true;
                 return;
             };
+            if wanted.is_some_and(|wanted| !self.has_wanted_id(&row, wanted)) {
+                return;
+            }
             if row.is_blank() {
                 folder.part.reject(line, "empty row");
                 return;
@@ -311,6 +343,12 @@ impl<'a> RowReader<'a> {
         });
         folder.part.buckets.count_rows_and_pairs(source);
         folder.part
+    }
+
+    /// Whether the row's request id is one of `wanted`.
+    fn has_wanted_id(&self, row: &impl Fields, wanted: &Wanted) -> bool {
+        let id = optional(row, self.columns.request_id, self.columns);
+        matches!(id, Ok(Some(id)) if wanted.contains(&request_key(id)))
     }
 
     /// Checks one row as [`Dataset::accept`] does and folds it into the part.
@@ -336,10 +374,7 @@ impl<'a> RowReader<'a> {
             (_, amount) => amount,
         };
         if let Some(id) = view.request_id {
-            folder
-                .part
-                .request_keys
-                .push((super::requests::request_key(id), line));
+            folder.part.request_keys.push((request_key(id), line));
         }
 
         let caller = folder.caller_id(&view.caller, || self.caller_of(&view.caller));
@@ -718,8 +753,17 @@ mod tests {
         let settings = crate::sample::settings().unwrap();
         let spec = super::super::spec_for(&settings, "gateway-2026-11.csv");
 
+        let again = || {
+            vec![super::super::duplicates::Reading {
+                name: "g.csv".into(),
+                spec: spec.clone(),
+                format: None,
+                reopen: Input::from_bytes("g.csv", text).reopen,
+            }]
+        };
         let mut in_order = Dataset::new(&settings);
         read_in_order(&mut in_order, &spec, Input::from_bytes("g.csv", text)).unwrap();
+        in_order.settle_duplicates(&settings, again()).unwrap();
         let mut chunked = Dataset::new(&settings);
         read_in_chunks(
             &mut chunked,
@@ -728,6 +772,7 @@ mod tests {
             chunk_bytes,
         )
         .unwrap();
+        chunked.settle_duplicates(&settings, again()).unwrap();
         (outcome(&in_order), outcome(&chunked))
     }
 

@@ -68,7 +68,9 @@ fn zone_of(spec: &SourceSpec) -> Tz {
 /// The first byte that is not whitespace or a byte-order mark, with the input given back whole.
 fn first_byte(input: Input<'_>) -> Result<(Option<u8>, Input<'_>), LoadError> {
     use std::io::Read;
-    let Input { name, mut reader } = input;
+    let Input {
+        name, mut reader, ..
+    } = input;
     let mut head = Vec::new();
     (&mut reader)
         .take(4096)
@@ -84,6 +86,7 @@ fn first_byte(input: Input<'_>) -> Result<(Option<u8>, Input<'_>), LoadError> {
         Input {
             name,
             reader: Box::new(whole),
+            reopen: None,
         },
     ))
 }

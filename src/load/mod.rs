@@ -9,6 +9,7 @@ pub mod chunks;
 pub mod claude_code;
 mod csv_rows;
 pub mod detect;
+mod duplicates;
 pub mod focus;
 pub mod generic;
 pub mod hashing;
@@ -37,9 +38,11 @@ use serde::Serialize;
 
 use crate::calc::bucket::{Buckets, SourceId};
 use crate::config::{Settings, SourceSpec};
-use requests::{SeenRequests, request_key};
+use requests::{RequestFilter, Suspect, request_key};
 
 pub use detect::Format;
+pub use duplicates::Reopen;
+pub use hashing::Hashing;
 pub use invoice::{InvoiceKind, InvoiceLine, RateUsed};
 pub use record::{Caller, Tokens, UsageRecord, mask_key};
 
@@ -63,7 +66,8 @@ pub struct SourceSummary {
     pub format: String,
     /// Its size in bytes.
     pub size: u64,
-    /// SHA-256 of its content, in hex.
+    /// SHA-256 of its content, in hex; empty when the dataset was read with
+    /// [`Hashing::SizeOnly`].
     pub sha256: String,
     /// Data rows read (the header not counted).
     pub rows_read: u64,
@@ -236,7 +240,7 @@ pub struct Dataset {
     pub buckets: Buckets,
     /// Every rejected row.
     pub rejects: Vec<Reject>,
-    /// The latest call seen, which tells how far the logs reach.
+    /// The latest call seen (a repeated one included), which tells how far the logs reach.
     pub last_timestamp: Option<DateTime<Utc>>,
     /// Progress, for a thread that shows it.
     pub progress: Arc<Progress>,
@@ -247,7 +251,11 @@ pub struct Dataset {
     pub invoice_lines: Vec<InvoiceLine>,
     /// Exchange rates that were applied, with how many rows used each.
     pub rates_used: BTreeMap<String, RateUsed>,
-    seen_requests: SeenRequests,
+    /// Whether the sources are hashed as they are read (see [`Hashing`]).
+    pub hashing: Hashing,
+    requests: RequestFilter,
+    suspects: Vec<Suspect>,
+    probe: Option<duplicates::Probe>,
 }
 
 impl Dataset {
@@ -274,7 +282,10 @@ impl Dataset {
             capture: None,
             invoice_lines: Vec::new(),
             rates_used: BTreeMap::new(),
-            seen_requests: SeenRequests::default(),
+            hashing: Hashing::Sha256,
+            requests: RequestFilter::default(),
+            suspects: Vec::new(),
+            probe: None,
         }
     }
 
@@ -298,22 +309,52 @@ impl Dataset {
         summary.sha256 = sha256;
     }
 
-    /// Takes one record: checks the period, currency and duplicates, then folds it in.
+    /// Takes one record: checks the period and currency, then folds it in, unless its request
+    /// id may have been met before: then it is held until every source was read
+    /// ([`Dataset::settle_duplicates`]).
     pub fn accept(&mut self, source: SourceId, mut record: UsageRecord) {
-        if let Err(reason) = self.check(source, &mut record) {
+        if let Err(reason) = self.check(&mut record) {
             self.reject(source, record.line, reason);
             return;
         }
+        if let Some(probe) = &mut self.probe {
+            probe.note(source, &record);
+            return;
+        }
         self.sources[source as usize].rows_read += 1;
-        self.sources[source as usize].accepted += 1;
         self.progress.rows.fetch_add(1, Ordering::Relaxed);
         self.last_timestamp = self.last_timestamp.max(Some(record.timestamp));
+        if let Some(key) = record.request_id.as_deref().map(request_key) {
+            if self.requests.mark(key) {
+                self.hold(source, key, record);
+                return;
+            }
+        }
+        self.fold(source, record);
+    }
+
+    /// Folds an accepted record into its bucket (and the capture, when one is set).
+    fn fold(&mut self, source: SourceId, record: UsageRecord) {
+        self.sources[source as usize].accepted += 1;
         self.buckets.add(source, &record, self.window.zone);
         if let Some(capture) = &mut self.capture {
             if capture.wants(&record, self.window.zone) {
                 capture.records.push((source, record));
             }
         }
+    }
+
+    /// Holds a record whose request id may have been met before. Its caller and model are
+    /// interned as folding it would have, so that ids come out the same whether a row was
+    /// read on its own or in a chunk.
+    fn hold(&mut self, source: SourceId, key: u128, record: UsageRecord) {
+        self.buckets.caller_id(&record.caller);
+        self.buckets.model_id(&record.model);
+        self.suspects.push(Suspect {
+            source,
+            key,
+            record,
+        });
     }
 
     /// Rejects a row with its line and reason.
@@ -328,14 +369,10 @@ impl Dataset {
         });
     }
 
-    fn check(&mut self, source: SourceId, record: &mut UsageRecord) -> Result<(), String> {
+    fn check(&mut self, record: &mut UsageRecord) -> Result<(), String> {
         self.window
             .admit(record.timestamp, &record.tokens, record.calls)?;
-        self.convert_cost(record)?;
-        if let Some(id) = &record.request_id {
-            self.check_duplicate(source, record.line, id)?;
-        }
-        Ok(())
+        self.convert_cost(record)
     }
 
     /// Converts a record's own cost into the settlement currency at the configured rate.
@@ -443,18 +480,6 @@ impl Dataset {
         }
     }
 
-    /// Rejects a row as a duplicate when its id was seen before, naming where.
-    pub fn check_duplicate(&mut self, source: SourceId, line: u64, id: &str) -> Result<(), String> {
-        self.seen_requests
-            .claim(request_key(id), source, line)
-            .map_err(|(first_source, first_line)| {
-                format!(
-                    "duplicate of request '{id}' first seen at {}:{first_line}",
-                    self.sources[first_source as usize].name
-                )
-            })
-    }
-
     /// Rows read from all sources.
     pub fn rows_read(&self) -> u64 {
         self.sources.iter().map(|s| s.rows_read).sum()
@@ -496,6 +521,9 @@ pub struct Input<'a> {
     pub name: String,
     /// The content.
     pub reader: Box<dyn Read + 'a>,
+    /// How to read the content again from its start, to settle rows that may repeat a
+    /// request id ([`Dataset::settle_duplicates`]).
+    pub reopen: Option<Reopen<'a>>,
 }
 
 impl<'a> Input<'a> {
@@ -503,9 +531,13 @@ impl<'a> Input<'a> {
     pub fn open(path: &Path) -> Result<Input<'a>, LoadError> {
         let file = std::fs::File::open(path)
             .map_err(|error| LoadError::new(path, None, format!("cannot open: {error}")))?;
+        let path = path.to_path_buf();
         Ok(Input {
             name: path.display().to_string(),
             reader: Box::new(file),
+            reopen: Some(Box::new(move || {
+                Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn Read>)
+            })),
         })
     }
 
@@ -514,6 +546,7 @@ impl<'a> Input<'a> {
         Input {
             name: name.to_string(),
             reader: Box::new(bytes),
+            reopen: Some(Box::new(move || Ok(Box::new(bytes) as Box<dyn Read + 'a>))),
         }
     }
 }
@@ -566,11 +599,19 @@ pub fn read_into_as(
     inputs: Vec<Input<'_>>,
     format: Option<Format>,
 ) -> Result<Dataset, LoadError> {
-    for input in inputs {
+    let mut readings = Vec::new();
+    for mut input in inputs {
         let spec = spec_for(settings, &input.name);
         let forced = format.or_else(|| spec.format.as_deref().and_then(Format::from_name));
+        readings.push(duplicates::Reading {
+            name: input.name.clone(),
+            spec: spec.clone(),
+            format: forced,
+            reopen: input.reopen.take(),
+        });
         detect::read(&mut dataset, &spec, input, forced)?;
     }
+    dataset.settle_duplicates(settings, readings)?;
     Ok(dataset)
 }
 

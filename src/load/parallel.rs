@@ -4,9 +4,9 @@
 //! chunks of whole records ([`super::chunks`]). Worker threads fold each chunk into a [`Part`]
 //! of their own: buckets, rejects and the request ids met. The calling thread takes the parts
 //! back in file order, so that callers and models are interned, rejects listed and request ids
-//! claimed exactly as a single reader would. A chunk that repeats a request id seen earlier is
-//! read again row by row on the calling thread, which rejects the duplicate as a single reader
-//! does; duplicates are rare, so this costs nothing on ordinary files.
+//! marked exactly as a single reader would. A row whose id may have been met before is read
+//! again from its chunk, taken back out of the buckets and held until every source was read
+//! ([`super::requests`]); such rows are rare, so this costs nothing on ordinary files.
 //!
 //! Memory stays at a few chunks and their parts, whatever the size of the file.
 
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::chunks::{Chunk, Splitter};
-use super::{Dataset, Reject};
+use super::{Dataset, Reject, UsageRecord};
 use crate::calc::bucket::{Buckets, SourceId};
 
 /// What one chunk adds to the dataset.
@@ -29,7 +29,8 @@ pub struct Part {
     pub buckets: Buckets,
     /// Rows refused, with their line and reason, in file order.
     pub rejects: Vec<(u64, String)>,
-    /// Keys of the request ids of the accepted rows, with their lines, in file order.
+    /// Keys of the request ids of the accepted rows, with their lines, in file order (on a
+    /// second reading, only those of the ids looked for).
     pub request_keys: Vec<(u128, u64)>,
     /// Rows accepted.
     pub accepted: u64,
@@ -51,22 +52,38 @@ impl Part {
 /// The chunks in flight per worker: enough to keep every core busy while the file is read.
 const CHUNKS_PER_WORKER: usize = 2;
 
-/// Reads the rest of a source. `first` is its first chunk of records (after the header);
-/// `fold` turns a chunk into a part on a worker thread; `in_order` reads a chunk row by row
-/// into the dataset, for the rare chunk whose part cannot be taken as it is.
-pub fn read_chunks<R, F, G>(
+/// How a source's chunks are read: `fold` turns a chunk into a part on a worker thread;
+/// `in_order` reads a chunk row by row into the dataset, for the rare chunk whose CSV the fast
+/// split could not read; `reread` gives the records of the chunk at the lines asked for, with
+/// the keys of their request ids.
+pub struct ChunkReaders<F, G, H> {
+    /// Folds a chunk into a part.
+    pub fold: F,
+    /// Reads a chunk row by row.
+    pub in_order: G,
+    /// Reads the rows at some lines of a chunk again.
+    pub reread: H,
+}
+
+/// Reads the rest of a source. `first` is its first chunk of records (after the header).
+pub fn read_chunks<R, F, G, H>(
     dataset: &mut Dataset,
     source: SourceId,
     first: Chunk,
     splitter: &mut Splitter<R>,
-    fold: F,
-    mut in_order: G,
+    readers: ChunkReaders<F, G, H>,
 ) -> io::Result<()>
 where
     R: Read,
     F: Fn(&Chunk) -> Part + Sync,
     G: FnMut(&mut Dataset, &Chunk),
+    H: FnMut(&Chunk, &[u64]) -> Vec<(u128, UsageRecord)>,
 {
+    let ChunkReaders {
+        fold,
+        mut in_order,
+        mut reread,
+    } = readers;
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -103,7 +120,10 @@ where
                 break;
             };
             for (chunk, part) in order.arrived(seq, chunk, part) {
-                take_part(dataset, source, &chunk, part, &mut in_order);
+                match part.unreadable {
+                    true => in_order(dataset, &chunk),
+                    false => take_part(dataset, source, &chunk, part, &mut reread),
+                }
                 spare.push(chunk.bytes);
             }
         }
@@ -158,39 +178,31 @@ impl InOrder {
     }
 }
 
-/// Adds a part to the dataset, or reads its chunk again row by row when the part cannot be
-/// taken as it is (it repeats a request id, or its CSV could not be read).
-fn take_part<G>(
-    dataset: &mut Dataset,
-    source: SourceId,
-    chunk: &Chunk,
-    part: Part,
-    in_order: &mut G,
-) where
-    G: FnMut(&mut Dataset, &Chunk),
+/// Adds a part to the dataset: marks its request ids in file order, and holds the rows whose
+/// id may have been met before. On a second reading only the ids looked for are noted.
+fn take_part<H>(dataset: &mut Dataset, source: SourceId, chunk: &Chunk, part: Part, reread: &mut H)
+where
+    H: FnMut(&Chunk, &[u64]) -> Vec<(u128, UsageRecord)>,
 {
-    if part.unreadable || !dataset.claim_requests(source, &part.request_keys) {
-        in_order(dataset, chunk);
+    if let Some(probe) = &mut dataset.probe {
+        for &(key, line) in &part.request_keys {
+            probe.note_key(source, key, line);
+        }
         return;
     }
+    let marked = dataset
+        .requests
+        .mark_all(part.request_keys.iter().map(|&(key, _)| key));
+    let lines: Vec<u64> = marked.iter().map(|&i| part.request_keys[i].1).collect();
     dataset.absorb(source, part);
+    if !lines.is_empty() {
+        for (key, record) in reread(chunk, &lines) {
+            dataset.hold_folded(source, key, record);
+        }
+    }
 }
 
 impl Dataset {
-    /// Records the request ids of a chunk as seen, unless one of them was seen before: then
-    /// none is recorded and `false` says so.
-    fn claim_requests(&mut self, source: SourceId, keys: &[(u128, u64)]) -> bool {
-        for (claimed, &(key, line)) in keys.iter().enumerate() {
-            if self.seen_requests.claim(key, source, line).is_err() {
-                for &(earlier, _) in &keys[..claimed] {
-                    self.seen_requests.release(earlier);
-                }
-                return false;
-            }
-        }
-        true
-    }
-
     /// Adds what a chunk of `source` held.
     fn absorb(&mut self, source: SourceId, part: Part) {
         let rejected = part.rejects.len() as u64;

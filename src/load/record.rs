@@ -35,6 +35,15 @@ impl Tokens {
         self.cache_write_1h += other.cache_write_1h;
         self.output += other.output;
     }
+
+    /// Takes tokens that were added back out.
+    pub fn subtract(&mut self, other: &Tokens) {
+        self.input -= other.input;
+        self.cached_input -= other.cached_input;
+        self.cache_write -= other.cache_write;
+        self.cache_write_1h -= other.cache_write_1h;
+        self.output -= other.output;
+    }
 }
 
 /// Who made a call, as far as the source tells.

@@ -1,87 +1,179 @@
-//! The request ids seen so far, to reject a call that a source lists twice.
+//! The request ids seen so far, to reject a call that the sources list twice, in memory that
+//! does not grow with the month.
 //!
-//! This is the one part of a load whose memory grows with the number of rows: a duplicate can
-//! come at any distance from the call it repeats, so every id must be remembered. Each id is
-//! kept as its 128-bit hash with the source and line where it was first seen: 24 bytes.
+//! A duplicate can come at any distance from the call it repeats, so an exact set of every id
+//! would grow with every row. Instead each id is marked in a fixed-size filter as the rows are
+//! taken in file order. A mark that finds the id's bits already set makes the row a
+//! *suspect*: most likely a repeat, rarely another id whose bits happen to collide. Suspects
+//! are held out of the buckets, and once every source is read the sources are read again for
+//! the suspects' ids alone ([`Dataset::settle_duplicates`](super::Dataset::settle_duplicates)):
+//! the first occurrence of each id is kept and every later one is rejected, naming the first.
+//! Memory is the filter (64 MiB) and the suspects, whatever the number of rows.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashSet;
 
+use super::UsageRecord;
 use crate::calc::bucket::SourceId;
 
-/// The hash of a request id: a 128-bit key (XXH3-128), so that a month of ids costs sixteen
-/// bytes each rather than their text, with a collision chance far below one in a trillion for
-/// a month of any realistic size.
+/// The hash of a request id: a 128-bit key (XXH3-128), with a collision chance far below one
+/// in a trillion for a month of any realistic size. Two ids with one key would be taken as
+/// one request.
 pub fn request_key(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// Bits of a place given to the line; the rest hold the source.
-const LINE_BITS: u32 = 40;
+/// Blocks of the filter: 2^20 blocks of 512 bits, 64 MiB.
+const BLOCK_BITS: u32 = 20;
 
-/// The ids seen, each with the source and line where it was first seen.
-#[derive(Debug, Clone, Default)]
-pub struct SeenRequests {
-    places: FxHashMap<(u64, u64), u64>,
+/// Bits set per id, all in the id's block, so that a mark touches one cache line. With ten
+/// million ids a new id finds all of its bits set by others about once in a million.
+const BITS_PER_ID: u32 = 6;
+
+/// Words of one block: 512 bits, one cache line.
+const BLOCK_WORDS: usize = 8;
+
+/// The ids marked so far, as bits of a blocked Bloom filter. The filter is allocated at the
+/// first mark (zeroed memory the system hands out page by page), so that a load of sources
+/// without request ids never holds it.
+#[derive(Debug, Clone)]
+pub struct RequestFilter {
+    words: Vec<u64>,
+    start: usize,
+    block_bits: u32,
+    spread: u32,
 }
 
-impl SeenRequests {
-    /// Records `key` as first seen at `source`:`line`, unless it was seen before: then the
-    /// place where it was first seen.
-    pub fn claim(&mut self, key: u128, source: SourceId, line: u64) -> Result<(), (SourceId, u64)> {
-        match self.places.entry(split(key)) {
-            std::collections::hash_map::Entry::Occupied(first) => Err(unpack(*first.get())),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(pack(source, line));
-                Ok(())
-            }
+impl Default for RequestFilter {
+    fn default() -> Self {
+        RequestFilter::with_block_bits(BLOCK_BITS)
+    }
+}
+
+impl RequestFilter {
+    /// A filter of 2^`block_bits` blocks.
+    fn with_block_bits(block_bits: u32) -> RequestFilter {
+        RequestFilter {
+            words: Vec::new(),
+            start: 0,
+            block_bits: block_bits.min(BLOCK_BITS),
+            spread: 511,
         }
     }
 
-    /// Forgets `key` again.
-    pub fn release(&mut self, key: u128) {
-        self.places.remove(&split(key));
+    /// A filter of one block whose ids all fall on its first four bits: nearly every id
+    /// collides with others, which tests how collisions are settled.
+    #[cfg(test)]
+    pub fn colliding() -> RequestFilter {
+        RequestFilter {
+            spread: 3,
+            ..RequestFilter::with_block_bits(0)
+        }
+    }
+
+    /// Marks `key`; `true` when it may have been marked before (always so for a key marked
+    /// before, rarely so for a new one).
+    pub fn mark(&mut self, key: u128) -> bool {
+        let (block, bits) = place(key, self.block_bits, self.spread);
+        let block = &mut self.blocks()[block * BLOCK_WORDS..][..BLOCK_WORDS];
+        let mut seen = true;
+        for (word, mask) in bits {
+            seen &= block[word] & mask == mask;
+            block[word] |= mask;
+        }
+        seen
+    }
+
+    /// Marks `keys` in order, as [`RequestFilter::mark`] would one by one, and returns the
+    /// positions of those that may have been marked before. The blocks are first read all
+    /// together, so that the memory fetches overlap rather than follow one another.
+    pub fn mark_all(&mut self, keys: impl Iterator<Item = u128> + Clone) -> Vec<usize> {
+        let (block_bits, spread) = (self.block_bits, self.spread);
+        let words = self.blocks();
+        let touched = keys.clone().fold(0u64, |acc, key| {
+            acc ^ words[place(key, block_bits, spread).0 * BLOCK_WORDS]
+        });
+        std::hint::black_box(touched);
+        keys.enumerate()
+            .filter_map(|(index, key)| self.mark(key).then_some(index))
+            .collect()
+    }
+
+    /// Gives the memory back, once every source was read.
+    pub fn clear(&mut self) {
+        self.words = Vec::new();
+    }
+
+    /// The words of the blocks, each block starting on a cache line.
+    fn blocks(&mut self) -> &mut [u64] {
+        if self.words.is_empty() {
+            self.words = vec![0; ((1 << self.block_bits) + 1) * BLOCK_WORDS];
+            let misaligned = self.words.as_ptr() as usize % 64;
+            self.start = ((64 - misaligned) % 64) / 8;
+        }
+        &mut self.words[self.start..]
     }
 }
 
-/// The key as two words, which pack into 24-byte entries with the place, where a `u128`
-/// would be aligned to 32.
-fn split(key: u128) -> (u64, u64) {
-    ((key >> 64) as u64, key as u64)
+/// The block of a key and the bits to set in it, as (word, mask) pairs.
+fn place(key: u128, block_bits: u32, spread: u32) -> (usize, [(usize, u64); BITS_PER_ID as usize]) {
+    let block = key.checked_shr(128 - block_bits).unwrap_or(0) as usize;
+    let mut bits = [(0, 0); BITS_PER_ID as usize];
+    for (i, bit) in bits.iter_mut().enumerate() {
+        let position = ((key >> (9 * i)) as u32) & spread;
+        *bit = ((position / 64) as usize, 1u64 << (position % 64));
+    }
+    (block, bits)
 }
 
-/// A source and line in one word. Lines past 2^40 (a trillion) and sources past 2^24 do not
-/// occur in practice; should they, they are held at the largest value rather than wrapped.
-fn pack(source: SourceId, line: u64) -> u64 {
-    let source = u64::from(source).min((1 << (64 - LINE_BITS)) - 1);
-    let line = line.min((1 << LINE_BITS) - 1);
-    (source << LINE_BITS) | line
+/// A row whose request id may have been met before: held out of the buckets until every
+/// source was read and its fate is known.
+#[derive(Debug, Clone)]
+pub struct Suspect {
+    /// The source it came from.
+    pub source: SourceId,
+    /// Its request id's key.
+    pub key: u128,
+    /// The row, as read.
+    pub record: UsageRecord,
 }
 
-fn unpack(place: u64) -> (SourceId, u64) {
-    (
-        (place >> LINE_BITS) as SourceId,
-        place & ((1 << LINE_BITS) - 1),
-    )
-}
+/// The keys of the suspects, which a second reading looks for.
+pub type Wanted = FxHashSet<u128>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_second_claim_names_the_first_place() {
-        let mut seen = SeenRequests::default();
+    fn a_second_mark_is_seen() {
+        let mut filter = RequestFilter::default();
         let key = request_key("req_1");
-        assert_eq!(seen.claim(key, 2, 41), Ok(()));
-        assert_eq!(seen.claim(key, 0, 99), Err((2, 41)));
-        assert_eq!(seen.claim(request_key("req_2"), 0, 99), Ok(()));
-        seen.release(key);
-        assert_eq!(seen.claim(key, 1, 7), Ok(()));
+        assert!(!filter.mark(key));
+        assert!(filter.mark(key));
+        assert!(!filter.mark(request_key("req_2")));
     }
 
     #[test]
-    fn places_pack_without_loss() {
-        assert_eq!(unpack(pack(3, 1_234_567)), (3, 1_234_567));
-        assert_eq!(unpack(pack(0, 1)), (0, 1));
+    fn marking_together_finds_what_marking_one_by_one_finds() {
+        let keys: Vec<u128> = ["a", "b", "a", "c", "b", "a"]
+            .iter()
+            .map(|id| request_key(id))
+            .collect();
+        let mut together = RequestFilter::default();
+        assert_eq!(together.mark_all(keys.iter().copied()), vec![2, 4, 5]);
+        let mut one_by_one = RequestFilter::default();
+        let seen: Vec<usize> = (0..keys.len())
+            .filter(|&i| one_by_one.mark(keys[i]))
+            .collect();
+        assert_eq!(seen, vec![2, 4, 5]);
+    }
+
+    #[test]
+    fn new_ids_rarely_look_seen() {
+        let mut filter = RequestFilter::default();
+        let collisions = (0..200_000)
+            .filter(|i| filter.mark(request_key(&format!("req_{i}"))))
+            .count();
+        assert!(collisions < 5, "{collisions} new ids looked seen");
     }
 }

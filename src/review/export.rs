@@ -322,6 +322,13 @@ pub fn peek(
         .collect();
     let changed = match session.sources.is_empty() {
         true => Vec::new(),
+        false if dataset.hashing != crate::load::Hashing::Sha256 => {
+            return Err(Error::Invalid(format!(
+                "a review session was saved at {} while the sources were read without their \
+                 fingerprints: run the command again",
+                store.path().display()
+            )));
+        }
         false => changed_sources(&session.sources, &super::workspace::prints(dataset, others)),
     };
     let facts = Facts {

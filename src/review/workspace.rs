@@ -19,7 +19,7 @@ use crate::calc::pricing::PriceTable;
 use crate::calc::{Attribution, Status, calculate};
 use crate::config::Settings;
 use crate::load::ledger::Ledger;
-use crate::load::{Caller, Capture, Dataset, Progress, Tokens};
+use crate::load::{Caller, Capture, Dataset, Hashing, Progress, Tokens};
 
 /// A month under review.
 #[derive(Debug)]
@@ -115,9 +115,21 @@ impl Review {
         sources: Sources,
         progress: Arc<Progress>,
     ) -> Result<(Settings, Dataset, Option<Ledger>)> {
+        Review::load_hashing(sources, progress, |_| Hashing::Sha256)
+    }
+
+    /// Reads the inputs as [`Review::load`] does; `hashing` decides, from the settings,
+    /// whether the sources are hashed: a command that shows no fingerprint and has no saved
+    /// session to compare with need not spend the time.
+    pub fn load_hashing(
+        sources: Sources,
+        progress: Arc<Progress>,
+        hashing: impl FnOnce(&Settings) -> Hashing,
+    ) -> Result<(Settings, Dataset, Option<Ledger>)> {
         let settings = sources.settings()?;
         let mut dataset = Dataset::new(&settings);
         dataset.progress = progress;
+        dataset.hashing = hashing(&settings);
         let dataset = sources.read(dataset, &settings)?;
         let ledger = sources.ledger(&settings.config.organization.currency)?;
         Ok((settings, dataset, ledger))
@@ -150,6 +162,11 @@ impl Review {
         now: DateTime<Utc>,
     ) -> Result<Review> {
         let (mut settings, dataset, ledger) = loaded;
+        if dataset.hashing != Hashing::Sha256 {
+            return Err(Error::Invalid(
+                "the sources were read without their fingerprints, which a review records".into(),
+            ));
+        }
         let organization = settings.config.organization.name.clone();
         let month = settings.config.period.month.clone();
         let store = Store::new(data_dir, &organization, &month);
