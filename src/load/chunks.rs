@@ -343,7 +343,32 @@ impl Fields for Row<'_> {
 /// lines, a line without quotes is split at its commas directly, several times faster than
 /// the CSV parser, and a row with quotes is given to the parser alone (its quoted fields may
 /// hold line feeds). Any other chunk goes to [`each_record`].
-pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u64, u64))) {
+pub fn each_row(chunk: &Chunk, take: impl FnMut(Result<Row<'_>, String>, (u64, u64))) {
+    walk_rows(chunk, None, take);
+}
+
+/// Hands the text of field `index` of every row of `chunk` to `take`, with the row's line and
+/// offset: what [`each_row`] gives as `row.text(index)` for the same rows, without splitting
+/// the rest of a line. A second reading that looks for a few request ids needs no more.
+/// The text is `None` when the field is not UTF-8; `Err` says why the chunk could not be read.
+pub fn each_field(
+    chunk: &Chunk,
+    index: usize,
+    mut take: impl FnMut(Result<Option<&str>, String>, (u64, u64)),
+) {
+    walk_rows(chunk, Some(index + 1), |row, place| match row {
+        Ok(row) => take(Ok(row.text(index).ok()), place),
+        Err(reason) => take(Err(reason), place),
+    });
+}
+
+/// The rows of a chunk, as [`each_row`] describes; a line without quotes is split into its
+/// first `fields` fields only, when `fields` is given.
+fn walk_rows(
+    chunk: &Chunk,
+    fields: Option<usize>,
+    mut take: impl FnMut(Result<Row<'_>, String>, (u64, u64)),
+) {
     let Some(text) = plain_text(&chunk.bytes) else {
         each_record(chunk, |record, place| take(record.map(Row::Parsed), place));
         return;
@@ -360,14 +385,10 @@ pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u6
         let line = &text[start..end];
 
         ends.clear();
-        let mut quoted_row = false;
-        for at in memchr::memchr2_iter(b',', b'"', line.as_bytes()) {
-            if line.as_bytes()[at] == b'"' {
-                quoted_row = true;
-                break;
-            }
-            ends.push(at);
-        }
+        let quoted_row = match fields {
+            None => split_at_commas(line.as_bytes(), &mut ends),
+            Some(fields) => split_first_fields(line.as_bytes(), fields, &mut ends),
+        };
 
         if quoted_row {
             let consumed = quoted.split(&text.as_bytes()[start..]);
@@ -384,12 +405,35 @@ pub fn each_row(chunk: &Chunk, mut take: impl FnMut(Result<Row<'_>, String>, (u6
 
         let line = line.strip_suffix('\r').unwrap_or(line);
         if !line.is_empty() {
-            ends.push(line.len());
+            if ends.len() < fields.unwrap_or(usize::MAX) {
+                ends.push(line.len());
+            }
             take(Ok(Row::Plain(PlainRow { line, ends: &ends })), place);
         }
         line_number += 1;
         start = end + 1;
     }
+}
+
+/// Collects where the line's fields end at its commas; `true` when the line has a quote
+/// (and must go to the parser).
+fn split_at_commas(line: &[u8], ends: &mut Vec<usize>) -> bool {
+    for at in memchr::memchr2_iter(b',', b'"', line) {
+        if line[at] == b'"' {
+            return true;
+        }
+        ends.push(at);
+    }
+    false
+}
+
+/// As [`split_at_commas`], for the first `fields` fields only.
+fn split_first_fields(line: &[u8], fields: usize, ends: &mut Vec<usize>) -> bool {
+    if memchr::memchr(b'"', line).is_some() {
+        return true;
+    }
+    ends.extend(memchr::memchr_iter(b',', line).take(fields));
+    false
 }
 
 /// Splits one row that has quotes with the CSV parser, keeping its buffers from row to row.
@@ -673,6 +717,58 @@ mod tests {
             );
             let (fast, parsed) = rows_both_ways(text.as_bytes());
             assert_eq!(fast, parsed, "{text:?}");
+        }
+    }
+
+    /// Field `index` of every row and its place, as [`each_field`] and [`each_row`] give it.
+    fn field_both_ways(bytes: &[u8], index: usize) -> (Vec<Placed>, Vec<Placed>) {
+        let chunk = Chunk {
+            bytes: bytes.to_vec(),
+            first_line: 2,
+            first_offset: 10,
+        };
+        let mut alone = Vec::new();
+        each_field(&chunk, index, |field, place| {
+            let field = field.map(|text| text.unwrap_or("?").to_string());
+            alone.push((vec![field.unwrap_or("?".into())], place))
+        });
+        let mut whole = Vec::new();
+        each_row(&chunk, |row, place| {
+            let field = row.map(|row| row.text(index).unwrap_or("?").to_string());
+            whole.push((vec![field.unwrap_or("?".into())], place))
+        });
+        (alone, whole)
+    }
+
+    #[test]
+    fn one_field_is_split_as_the_whole_row_splits_it() {
+        for text in [
+            "a,b,c\n\n,,\r\n x , y\r\n\r\nlast,",
+            "a,\"b,c\"\r\n\"x\ny\",\"say \"\"hi\"\"\"\n\nab\"c,d\n\"open",
+            "a\rb,c\n",
+            "one\n",
+            "",
+        ] {
+            for index in 0..4 {
+                let (alone, whole) = field_both_ways(text.as_bytes(), index);
+                assert_eq!(alone, whole, "{text:?}, field {index}");
+            }
+        }
+        let not_utf8 = b"a,\xff\nb,c\n";
+        for index in 0..3 {
+            let (alone, whole) = field_both_ways(not_utf8, index);
+            assert_eq!(alone, whole, "field {index}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_field_of_any_text_is_split_as_the_whole_row_splits_it(
+            text in "[a,\"\r\n é]{0,60}",
+            index in 0usize..5,
+        ) {
+            let (alone, whole) = field_both_ways(text.as_bytes(), index);
+            proptest::prop_assert_eq!(alone, whole);
         }
     }
 

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 
-use super::chunks::{Chunk, Fields, Splitter, each_record, each_row};
+use super::chunks::{Chunk, Fields, Splitter, each_field, each_record, each_row};
 use super::parallel::{self, Part};
 use super::requests::{Wanted, request_key};
 use super::timestamp::parse_timestamp;
@@ -319,6 +319,19 @@ impl<'a> RowReader<'a> {
         chunk: &Chunk,
         wanted: Option<&Wanted>,
     ) -> Part {
+        let mut only = match wanted {
+            None => None,
+            Some(wanted) => match self.lines_with(chunk, wanted) {
+                Ok(lines) if lines.is_empty() => return Part::default(),
+                Ok(lines) => Some(lines.into_iter().peekable()),
+                Err(()) => {
+                    return Part {
+                        unreadable: true,
+                        ..Part::default()
+                    };
+                }
+            },
+        };
         let mut folder = Folder {
             part: Part::default(),
             callers: FxHashMap::default(),
@@ -326,13 +339,15 @@ impl<'a> RowReader<'a> {
             clock: LocalClock::new(window.zone),
         };
         each_row(chunk, |row, (line, _)| {
+            if let Some(only) = &mut only {
+                if only.next_if_eq(&line).is_none() {
+                    return;
+                }
+            }
             let Ok(row) = row else {
                 folder.part.unreadable = true;
                 return;
             };
-            if wanted.is_some_and(|wanted| !self.has_wanted_id(&row, wanted)) {
-                return;
-            }
             if row.is_blank() {
                 folder.part.reject(line, "empty row");
                 return;
@@ -345,10 +360,25 @@ impl<'a> RowReader<'a> {
         folder.part
     }
 
-    /// Whether the row's request id is one of `wanted`.
-    fn has_wanted_id(&self, row: &impl Fields, wanted: &Wanted) -> bool {
-        let id = optional(row, self.columns.request_id, self.columns);
-        matches!(id, Ok(Some(id)) if wanted.contains(&request_key(id)))
+    /// The lines of the chunk's rows whose request id is one of `wanted`, found without
+    /// reading the rest of each row; `Err` when the chunk cannot be read as CSV.
+    fn lines_with(&self, chunk: &Chunk, wanted: &Wanted) -> Result<Vec<u64>, ()> {
+        let Some(index) = self.columns.request_id else {
+            return Ok(Vec::new());
+        };
+        let mut lines = Vec::new();
+        let mut readable = true;
+        each_field(chunk, index, |field, (line, _)| match field {
+            Ok(Some(id)) => {
+                let id = trim(id);
+                if !id.is_empty() && wanted.contains(&request_key(id)) {
+                    lines.push(line);
+                }
+            }
+            Ok(None) => {}
+            Err(_) => readable = false,
+        });
+        readable.then_some(lines).ok_or(())
     }
 
     /// Checks one row as [`Dataset::accept`] does and folds it into the part.

@@ -190,9 +190,8 @@ where
         }
         return;
     }
-    let marked = dataset
-        .requests
-        .mark_all(part.request_keys.iter().map(|&(key, _)| key));
+    let keys: Vec<u128> = part.request_keys.iter().map(|&(key, _)| key).collect();
+    let marked = dataset.requests.mark_all(&keys);
     let lines: Vec<u64> = marked.iter().map(|&i| part.request_keys[i].1).collect();
     dataset.absorb(source, part);
     if !lines.is_empty() {
