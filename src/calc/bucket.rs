@@ -71,6 +71,7 @@ pub struct LocalClock {
     zone: Tz,
     utc_hour: i64,
     offset: Option<i64>,
+    day: Option<(i64, NaiveDate)>,
 }
 
 impl LocalClock {
@@ -80,6 +81,7 @@ impl LocalClock {
             zone,
             utc_hour: i64::MIN,
             offset: None,
+            day: None,
         }
     }
 
@@ -94,16 +96,28 @@ impl LocalClock {
         match self.offset {
             Some(offset) => {
                 let local = seconds + offset;
-                let day = NaiveDate::from_num_days_from_ce_opt(
-                    (local.div_euclid(86_400) + i64::from(UNIX_EPOCH_DAYS_FROM_CE)) as i32,
-                );
-                match day {
+                match self.day_of(local.div_euclid(86_400)) {
                     Some(day) => (LocalHour(local.div_euclid(3600)), day),
                     None => Self::convert(instant, self.zone),
                 }
             }
             None => Self::convert(instant, self.zone),
         }
+    }
+
+    /// The date of a day counted from 1970-01-01, kept from one call to the next: rows of one
+    /// day come together.
+    fn day_of(&mut self, days: i64) -> Option<NaiveDate> {
+        if let Some((known, date)) = self.day {
+            if known == days {
+                return Some(date);
+            }
+        }
+        let date = NaiveDate::from_num_days_from_ce_opt(
+            i32::try_from(days + i64::from(UNIX_EPOCH_DAYS_FROM_CE)).ok()?,
+        )?;
+        self.day = Some((days, date));
+        Some(date)
     }
 
     fn convert(instant: DateTime<Utc>, zone: Tz) -> (LocalHour, NaiveDate) {
@@ -413,6 +427,38 @@ mod tests {
         let second = LocalHour::of(at("2026-10-25T01:30:00Z"), zone);
         assert_eq!(first, second);
         assert_eq!(first.hour(), 2);
+    }
+
+    proptest::proptest! {
+        /// The clock's shortcuts (an offset per UTC hour, a date per day) give what converting
+        /// each instant on its own gives, in zones with half-hour offsets and across changes
+        /// of daylight-saving time, whatever order the instants come in.
+        #[test]
+        fn the_clock_agrees_with_converting_each_instant(
+            seconds in proptest::collection::vec(1_761_000_000i64..1_765_000_000, 1..200),
+            zone in proptest::sample::select(vec![
+                Tz::Europe__Berlin,
+                Tz::Asia__Kolkata,
+                Tz::America__St_Johns,
+                Tz::Australia__Lord_Howe,
+                Tz::UTC,
+            ]),
+            sorted in proptest::bool::ANY,
+        ) {
+            let mut seconds = seconds;
+            if sorted {
+                seconds.sort();
+            }
+            let mut clock = LocalClock::new(zone);
+            for second in seconds {
+                let instant = DateTime::from_timestamp(second, 0).unwrap();
+                let expected = (
+                    LocalHour::of(instant, zone),
+                    instant.with_timezone(&zone).date_naive(),
+                );
+                proptest::prop_assert_eq!(clock.local(instant), expected);
+            }
+        }
     }
 
     #[test]
