@@ -1,12 +1,14 @@
 //! Benchmarks of reading a log, step by step, on a generated month of 200,000 rows held in
 //! memory: splitting rows (the fast path against the CSV parser), folding records into
-//! buckets, and a whole read on one thread and on every core.
+//! buckets, and a whole read on one thread and on every core; and marking a month's request
+//! ids in the filter that finds repeated ones.
 
 use std::hint::black_box;
 
 use apportion::calc::bucket::Buckets;
 use apportion::config::{Settings, SourceSpec};
 use apportion::load::chunks::{Chunk, Fields, Splitter, each_record, each_row};
+use apportion::load::requests::{RequestFilter, request_key};
 use apportion::load::{Capture, Dataset, Input, UsageRecord, generic, spec_for};
 use apportion::sample;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -115,12 +117,50 @@ fn reading(c: &mut Criterion, settings: &Settings, spec: &SourceSpec, logs: &[u8
     group.finish();
 }
 
+/// Marking request ids in the filter that finds repeated ones: all of a chunk's ids at once
+/// (as a read does) against one by one, on a month's worth of ids.
+fn marking(c: &mut Criterion) {
+    const IDS: usize = 2_000_000;
+    const PER_CHUNK: usize = 28_000;
+    let keys: Vec<u128> = (0..IDS)
+        .map(|i| request_key(&format!("req_{i:09}")))
+        .collect();
+    let fresh = || {
+        let mut filter = RequestFilter::default();
+        filter.mark(0);
+        filter
+    };
+    let mut group = c.benchmark_group("mark request ids");
+    group.throughput(Throughput::Elements(IDS as u64));
+    group.sample_size(10);
+    group.bench_function("a chunk at once", |b| {
+        b.iter_batched_ref(
+            fresh,
+            |filter| {
+                keys.chunks(PER_CHUNK)
+                    .map(|chunk| filter.mark_all(chunk).len())
+                    .sum::<usize>()
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("one by one", |b| {
+        b.iter_batched_ref(
+            fresh,
+            |filter| keys.iter().filter(|&&key| filter.mark(key)).count(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let (settings, logs) = month();
     let spec = spec_for(&settings, sample::LOGS_NAME);
     splitting(c, &logs);
     bucketing(c, &settings, &spec, &logs);
     reading(c, &settings, &spec, &logs);
+    marking(c);
 }
 
 criterion_group!(load, benches);

@@ -21,7 +21,7 @@ pub mod openai;
 mod pages;
 mod parallel;
 mod record;
-mod requests;
+pub mod requests;
 pub mod timestamp;
 
 use std::collections::BTreeMap;

@@ -84,23 +84,24 @@ impl RequestFilter {
     }
 
     /// Marks `keys` in order, as [`RequestFilter::mark`] would one by one, and returns the
-    /// positions of those that may have been marked before. Each block is read a few keys
-    /// ahead of its mark, so that the fetches from memory overlap rather than follow one
-    /// another.
+    /// positions of those that may have been marked before. The keys' blocks are first read
+    /// in groups, so that the fetches from memory overlap rather than follow one another.
     pub fn mark_all(&mut self, keys: &[u128]) -> Vec<usize> {
-        const AHEAD: usize = 16;
+        const GROUP: usize = 32;
+        let (block_bits, spread) = (self.block_bits, self.spread);
         let mut seen = Vec::new();
-        let mut touched = 0u64;
-        for (index, &key) in keys.iter().enumerate() {
-            if let Some(&later) = keys.get(index + AHEAD) {
-                let (block, _) = place(later, self.block_bits, self.spread);
-                touched ^= self.blocks()[block * BLOCK_WORDS];
-            }
-            if self.mark(key) {
-                seen.push(index);
+        for (group, keys) in keys.chunks(GROUP).enumerate() {
+            let words = self.blocks();
+            let touched = keys.iter().fold(0u64, |acc, &key| {
+                acc | words[place(key, block_bits, spread).0 * BLOCK_WORDS]
+            });
+            std::hint::black_box(touched);
+            for (index, &key) in keys.iter().enumerate() {
+                if self.mark(key) {
+                    seen.push(group * GROUP + index);
+                }
             }
         }
-        std::hint::black_box(touched);
         seen
     }
 
