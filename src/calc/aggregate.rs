@@ -3,22 +3,22 @@
 //! A month can hold a million buckets, and a recalculation must stay well under a tenth of a
 //! second, so the fold runs in two steps. First every bucket's integer token sums are added
 //! into a group of (department, model, local day, time weight), which needs no decimal
-//! arithmetic; then each of the few thousand groups is priced and weighted once. The result
-//! is exact all the same: cost is linear in tokens, and every bucket of a group has the same
-//! price and weight.
+//! arithmetic ([`super::group`], on every core); then each of the few thousand groups is
+//! priced and weighted once. The result is exact all the same: cost is linear in tokens, and
+//! every bucket of a group has the same price and weight.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use super::attribution::{Conservation, IllegalCalls, PriceUsed, Unpriced};
 use super::bucket::{BucketSums, CallerId, ModelId};
+use super::group::{GroupKey, available_threads, group_buckets};
 use super::mapping::{Mapper, Pattern};
 use super::pricing::{ONE_HOUR_BY_RULE, PriceTable, Priced, list_cost, one_hour_write_rate};
-use super::weight::time_weight;
-use crate::config::{Model, Settings, TimeWeights, UNATTRIBUTED};
+use super::weight::WeightTable;
+use crate::config::{Model, Settings, UNATTRIBUTED};
 use crate::load::{Dataset, InvoiceKind, Tokens};
 
 /// Sums of one line item or one department while folding.
@@ -181,62 +181,20 @@ impl<'a> Resolved<'a> {
     }
 }
 
-/// The time weight of every local weekday and hour, as an index into the distinct weights,
-/// so that buckets can be grouped by weight without decimal arithmetic.
-pub struct WeightTable {
-    weights: Vec<Decimal>,
-    index: [[u8; 24]; 7],
-}
-
-impl WeightTable {
-    /// Tabulates the configured weights.
-    pub fn new(config: &TimeWeights) -> WeightTable {
-        let mut weights: Vec<Decimal> = Vec::new();
-        let mut index = [[0u8; 24]; 7];
-        for (day, row) in index.iter_mut().enumerate() {
-            let weekday = chrono::Weekday::try_from(day as u8).unwrap_or(chrono::Weekday::Mon);
-            for (hour, slot) in row.iter_mut().enumerate() {
-                let weight = time_weight(config, weekday, hour as u32);
-                let position = weights
-                    .iter()
-                    .position(|w| *w == weight)
-                    .unwrap_or_else(|| {
-                        weights.push(weight);
-                        weights.len() - 1
-                    });
-                *slot = position as u8;
-            }
-        }
-        WeightTable { weights, index }
-    }
-
-    /// The weight of a local hour.
-    pub fn of(&self, hour: super::bucket::LocalHour) -> Decimal {
-        let weekday = hour.weekday().num_days_from_monday() as usize;
-        self.weights[self.index[weekday][hour.hour() as usize] as usize]
-    }
-}
-
-/// A group of buckets that share department, model, local day and time weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct GroupKey {
-    department: u32,
-    model: ModelId,
-    day: NaiveDate,
-    weight: u8,
-}
-
 /// Folds every bucket of the dataset.
 pub fn fold(settings: &Settings, dataset: &Dataset, prices: &PriceTable) -> Folded {
     let resolved = Resolved::new(settings, dataset, prices);
     let weights = WeightTable::new(&settings.config.time_weights);
-    let groups = group_buckets(dataset, &resolved, &weights);
+    let groups = group_buckets(
+        &dataset.buckets.sums,
+        &resolved.departments,
+        &weights,
+        available_threads(),
+    );
 
     let mut folded = Folded::default();
-    let mut ordered: Vec<_> = groups.into_iter().collect();
-    ordered.sort_by_key(|(key, _)| *key);
-    for (key, sums) in &ordered {
-        let priced = prices.lookup_at(&dataset.buckets.models[key.model as usize], key.day);
+    for (key, sums) in &groups {
+        let priced = prices.lookup_at(&dataset.buckets.models[key.model as usize], key.date());
         price_group(&mut folded, &resolved, dataset, &weights, key, sums, priced);
     }
 
@@ -244,27 +202,6 @@ pub fn fold(settings: &Settings, dataset: &Dataset, prices: &PriceTable) -> Fold
     folded.conservation = conservation(dataset, &resolved);
     fold_invoice_lines(settings, dataset, &mut folded);
     folded
-}
-
-/// Adds every bucket into its group: integer additions only (and the provider's costs).
-fn group_buckets(
-    dataset: &Dataset,
-    resolved: &Resolved<'_>,
-    weights: &WeightTable,
-) -> FxHashMap<GroupKey, BucketSums> {
-    let mut groups: FxHashMap<GroupKey, BucketSums> = FxHashMap::default();
-    for (key, sums) in &dataset.buckets.sums {
-        let day = key.hour.date();
-        let weekday = day.weekday().num_days_from_monday() as usize;
-        let group = GroupKey {
-            department: resolved.departments[key.caller as usize],
-            model: key.model,
-            day,
-            weight: weights.index[weekday][key.hour.hour() as usize],
-        };
-        groups.entry(group).or_default().merge(sums);
-    }
-    groups
 }
 
 /// Prices and weights one group at the price in force on its day, and adds it to its line,
@@ -279,13 +216,14 @@ fn price_group(
     priced: Option<Priced<'_>>,
 ) {
     let department = &resolved.names[key.department as usize];
+    let day = key.date();
     let raw_model = &dataset.buckets.models[key.model as usize];
     let label =
         resolved.models[key.model as usize].map_or_else(|| raw_model.clone(), |m| m.name.clone());
 
     let cost = priced.map_or(Decimal::ZERO, |p| list_cost(&sums.tokens, p.model));
     let complexity = priced.map_or(Decimal::ONE, |p| p.model.complexity.0);
-    let converted = cost * complexity * weights.weights[key.weight as usize];
+    let converted = cost * complexity * weights.weight(key.weight);
 
     folded
         .lines
@@ -301,13 +239,13 @@ fn price_group(
         .daily
         .entry(department.clone())
         .or_default()
-        .entry(key.day)
+        .entry(day)
         .or_default() += cost;
     *folded
         .daily_converted
         .entry(department.clone())
         .or_default()
-        .entry(key.day)
+        .entry(day)
         .or_default() += converted;
     record_price(
         &mut folded.prices,

@@ -61,6 +61,33 @@ impl LocalHour {
     pub fn hour(self) -> u32 {
         self.start().hour()
     }
+
+    /// The local day, counted in days from 1970-01-01, and the hour of the day: what
+    /// [`LocalHour::date`] and [`LocalHour::hour`] give, by integer arithmetic alone, since a
+    /// recalculation asks it of every bucket. An hour the calendar cannot name is day 0, hour
+    /// 0, as [`LocalHour::start`] falls back to 1970-01-01 00:00.
+    pub fn day_and_hour(self) -> (i64, u32) {
+        if !CALENDAR_HOURS.contains(&self.0) {
+            return (0, 0);
+        }
+        (self.0.div_euclid(24), self.0.rem_euclid(24) as u32)
+    }
+
+    /// The first hour of a local day counted from 1970-01-01.
+    pub fn first_of_day(day: i64) -> LocalHour {
+        LocalHour(day * 24)
+    }
+}
+
+/// The local hours whose start the calendar can name.
+const CALENDAR_HOURS: std::ops::RangeInclusive<i64> = std::ops::RangeInclusive::new(
+    DateTime::<Utc>::MIN_UTC.timestamp().div_euclid(3600),
+    DateTime::<Utc>::MAX_UTC.timestamp().div_euclid(3600),
+);
+
+/// The weekday of a local day counted from 1970-01-01 (a Thursday), counted from Monday.
+pub fn weekday_of_day(day: i64) -> usize {
+    (day + 3).rem_euclid(7) as usize
 }
 
 /// Finds the local hour and day of UTC instants quickly when they come roughly in order: the
@@ -458,6 +485,41 @@ mod tests {
                 );
                 proptest::prop_assert_eq!(clock.local(instant), expected);
             }
+        }
+    }
+
+    /// The day, weekday and hour of a local hour as the calendar gives them.
+    fn by_calendar(hour: LocalHour) -> (i64, usize, u32) {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let day = (hour.date() - epoch).num_days();
+        let weekday = hour.weekday().num_days_from_monday() as usize;
+        (day, weekday, hour.hour())
+    }
+
+    fn by_arithmetic(hour: LocalHour) -> (i64, usize, u32) {
+        let (day, hour) = hour.day_and_hour();
+        (day, weekday_of_day(day), hour)
+    }
+
+    #[test]
+    fn day_and_hour_agree_with_the_calendar_at_its_ends() {
+        let (first, last) = (*CALENDAR_HOURS.start(), *CALENDAR_HOURS.end());
+        let ends = [first - 1, first, first + 1, last - 1, last];
+        for hour in ends.into_iter().chain(-25..=24) {
+            let hour = LocalHour(hour);
+            assert_eq!(by_arithmetic(hour), by_calendar(hour), "{hour:?}");
+        }
+        assert_eq!(by_arithmetic(LocalHour(last + 1)), (0, 3, 0));
+        assert_eq!(LocalHour::first_of_day(-1).date().to_string(), "1969-12-31");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn day_and_hour_agree_with_the_calendar(hour in -20_000_000i64..20_000_000) {
+            let hour = LocalHour(hour);
+            proptest::prop_assert_eq!(by_arithmetic(hour), by_calendar(hour));
+            let (day, _) = hour.day_and_hour();
+            proptest::prop_assert_eq!(LocalHour::first_of_day(day).date(), hour.date());
         }
     }
 

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod bucket;
 pub mod explain;
 pub mod explore;
+pub mod group;
 pub mod mapping;
 pub mod mismatch;
 pub mod pricing;

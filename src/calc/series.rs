@@ -7,9 +7,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::aggregate::{Resolved, WeightTable};
+use super::aggregate::Resolved;
 use super::bucket::{BucketSums, LocalHour};
 use super::pricing::{PriceTable, list_cost};
+use super::weight::WeightTable;
 use crate::config::Settings;
 use crate::load::Dataset;
 

@@ -4,7 +4,55 @@
 use chrono::Weekday;
 use rust_decimal::Decimal;
 
+use super::bucket::LocalHour;
 use crate::config::TimeWeights;
+
+/// The time weight of every local weekday and hour, as an index into the distinct weights,
+/// so that buckets can be grouped by weight without decimal arithmetic.
+pub struct WeightTable {
+    weights: Vec<Decimal>,
+    index: [[u8; 24]; 7],
+}
+
+impl WeightTable {
+    /// Tabulates the configured weights.
+    pub fn new(config: &TimeWeights) -> WeightTable {
+        let mut weights: Vec<Decimal> = Vec::new();
+        let mut index = [[0u8; 24]; 7];
+        for (day, row) in index.iter_mut().enumerate() {
+            let weekday = Weekday::try_from(day as u8).unwrap_or(Weekday::Mon);
+            for (hour, slot) in row.iter_mut().enumerate() {
+                let weight = time_weight(config, weekday, hour as u32);
+                let position = weights
+                    .iter()
+                    .position(|w| *w == weight)
+                    .unwrap_or_else(|| {
+                        weights.push(weight);
+                        weights.len() - 1
+                    });
+                *slot = position as u8;
+            }
+        }
+        WeightTable { weights, index }
+    }
+
+    /// The weight of a local hour.
+    pub fn of(&self, hour: LocalHour) -> Decimal {
+        let weekday = hour.weekday().num_days_from_monday() as usize;
+        self.weight(self.index_of(weekday, hour.hour()))
+    }
+
+    /// The index of the weight of a weekday (counted from Monday, 0 to 6) and an hour of the
+    /// day (0 to 23).
+    pub fn index_of(&self, weekday: usize, hour: u32) -> u8 {
+        self.index[weekday][hour as usize]
+    }
+
+    /// The weight an index stands for.
+    pub fn weight(&self, index: u8) -> Decimal {
+        self.weights[index as usize]
+    }
+}
 
 /// The weight of a local weekday and hour.
 pub fn time_weight(weights: &TimeWeights, weekday: Weekday, hour: u32) -> Decimal {
