@@ -62,23 +62,34 @@ impl<R: Read> Splitter<R> {
     /// The next chunk, `None` at the end of the stream. `recycled` is a buffer the caller is
     /// done with, reused so that memory stays at a few chunks however long the stream is.
     pub fn next_chunk(&mut self, recycled: Option<Vec<u8>>) -> io::Result<Option<Chunk>> {
+        // A recycled buffer keeps its length: its old bytes are overwritten rather than
+        // zeroed first, which would cost as much as reading them.
         let mut buffer = recycled.unwrap_or_default();
-        buffer.clear();
-        buffer.append(&mut self.carry);
+        let mut filled = self.carry.len();
+        if buffer.len() < filled {
+            buffer.resize(filled, 0);
+        }
+        buffer[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
         let mut want = self.target;
 
         loop {
-            self.fill(&mut buffer, want)?;
-            if buffer.is_empty() {
+            self.fill(&mut buffer, &mut filled, want)?;
+            if filled == 0 {
                 return Ok(None);
             }
-            if self.eof {
-                return Ok(Some(self.cut(buffer, None)));
-            }
-            if let Some(end) = self.boundary(&buffer) {
-                return Ok(Some(self.cut(buffer, Some(end))));
-            }
-            want = buffer.len() * 2;
+            let end = match self.eof {
+                true => None,
+                false => match self.boundary(&buffer[..filled]) {
+                    Some(end) => Some(end),
+                    None => {
+                        want = filled * 2;
+                        continue;
+                    }
+                },
+            };
+            buffer.truncate(filled);
+            return Ok(Some(self.cut(buffer, end)));
         }
     }
 
@@ -120,25 +131,18 @@ impl<R: Read> Splitter<R> {
         self.reader.finish()
     }
 
-    /// Reads until `buffer` holds `want` bytes or the stream ends.
-    fn fill(&mut self, buffer: &mut Vec<u8>, want: usize) -> io::Result<()> {
-        if buffer.capacity() < want {
-            buffer.reserve(want - buffer.len());
-        }
-        while buffer.len() < want && !self.eof {
-            let start = buffer.len();
+    /// Reads until `buffer` holds `want` bytes (`filled` says how many it holds) or the
+    /// stream ends. Only bytes past the buffer's length are zeroed before they are read into.
+    fn fill(&mut self, buffer: &mut Vec<u8>, filled: &mut usize, want: usize) -> io::Result<()> {
+        if buffer.len() < want {
             buffer.resize(want, 0);
-            match self.reader.read(&mut buffer[start..]) {
-                Ok(0) => {
-                    buffer.truncate(start);
-                    self.eof = true;
-                }
-                Ok(n) => buffer.truncate(start + n),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => buffer.truncate(start),
-                Err(error) => {
-                    buffer.truncate(start);
-                    return Err(error);
-                }
+        }
+        while *filled < want && !self.eof {
+            match self.reader.read(&mut buffer[*filled..want]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => *filled += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
             }
         }
         Ok(())
