@@ -1,11 +1,14 @@
 //! Settling the rows held as suspects of repeating a request id, once every source was read
 //! (see [`super::requests`] for why they are held).
 //!
-//! The sources are read a second time looking for the suspects' ids alone, which finds every
-//! accepted row with one of them, in reading order. Marks were made in that same order, so
-//! for each id either its first row was marked without a collision, and every suspect of
-//! the id repeats it, or the first row itself collided with other ids' bits and is among the
-//! suspects, the only one to keep. Counting the rows of the id tells which.
+//! The sources are read a second time looking for the suspects' ids alone. Marks were made in
+//! reading order, so for each id either its first row was marked without a collision, and
+//! every suspect of the id repeats it, or the first row itself collided with other ids' bits
+//! and is the id's first suspect, the only one to keep. The first row found for the id tells
+//! which: found before the first suspect, every suspect is a repeat; found at the first
+//! suspect's place, that suspect is kept (unless more rows of the id share its place, as
+//! records of one JSON line can). An id is settled as soon as that is known, and the second
+//! reading stops once every id is: a repeat of an early call costs only the reading up to it.
 
 use std::sync::Arc;
 
@@ -19,16 +22,59 @@ use crate::config::{Settings, SourceSpec};
 /// Opens an input again from its start.
 pub type Reopen<'a> = Box<dyn Fn() -> std::io::Result<Box<dyn std::io::Read + 'a>> + 'a>;
 
-/// What a second reading collects: the place of every accepted row whose request id is
-/// wanted, in reading order.
+/// What a second reading collects for each wanted request id, and which ids are settled.
 #[derive(Debug, Clone, Default)]
 pub struct Probe {
     /// The keys looked for.
     pub wanted: Arc<Wanted>,
-    found: Vec<(u128, SourceId, u64)>,
+    watches: FxHashMap<u128, Watch>,
+    /// Keys by the place of their first suspect, to settle them as the reading passes it.
+    by_first_suspect: Vec<((SourceId, u64), u128)>,
+    passed: usize,
+    unsettled: usize,
+}
+
+/// What is known of one wanted id.
+#[derive(Debug, Clone)]
+struct Watch {
+    first_suspect: (SourceId, u64),
+    suspects_there: usize,
+    first_row: Option<(SourceId, u64)>,
+    rows_there: usize,
+    settled: bool,
 }
 
 impl Probe {
+    /// A probe for the ids of `suspects` (in reading order).
+    fn new(suspects: &[Suspect]) -> Probe {
+        let mut watches: FxHashMap<u128, Watch> = FxHashMap::default();
+        for suspect in suspects {
+            let place = (suspect.source, suspect.record.line);
+            let watch = watches.entry(suspect.key).or_insert(Watch {
+                first_suspect: place,
+                suspects_there: 0,
+                first_row: None,
+                rows_there: 0,
+                settled: false,
+            });
+            if watch.first_suspect == place {
+                watch.suspects_there += 1;
+            }
+        }
+        let mut by_first_suspect: Vec<_> = watches
+            .iter()
+            .map(|(&key, watch)| (watch.first_suspect, key))
+            .collect();
+        by_first_suspect.sort_unstable();
+        Probe {
+            wanted: Arc::new(watches.keys().copied().collect()),
+            unsettled: watches.len(),
+            watches,
+            by_first_suspect,
+            passed: 0,
+        }
+    }
+
     /// Notes an accepted record if its request id is wanted.
     pub fn note(&mut self, source: SourceId, record: &UsageRecord) {
         if let Some(key) = record.request_id.as_deref().map(request_key) {
@@ -38,9 +84,44 @@ impl Probe {
 
     /// Notes an accepted row by the key of its request id, if that is wanted.
     pub fn note_key(&mut self, source: SourceId, key: u128, line: u64) {
-        if self.wanted.contains(&key) {
-            self.found.push((key, source, line));
+        let Some(watch) = self.watches.get_mut(&key) else {
+            return;
+        };
+        let place = (source, line);
+        match watch.first_row {
+            None => {
+                watch.first_row = Some(place);
+                watch.rows_there = 1;
+                if place != watch.first_suspect && !watch.settled {
+                    watch.settled = true;
+                    self.unsettled -= 1;
+                }
+            }
+            Some(first) if first == place => watch.rows_there += 1,
+            Some(_) => {}
         }
+    }
+
+    /// Says that every row before `place` was read: the ids whose first suspect lies before
+    /// it are settled.
+    pub fn passed(&mut self, place: (SourceId, u64)) {
+        while let Some(&(first_suspect, key)) = self.by_first_suspect.get(self.passed) {
+            if first_suspect >= place {
+                break;
+            }
+            self.passed += 1;
+            if let Some(watch) = self.watches.get_mut(&key) {
+                if !watch.settled {
+                    watch.settled = true;
+                    self.unsettled -= 1;
+                }
+            }
+        }
+    }
+
+    /// Whether every id is settled, so that the reading can stop.
+    pub fn settled(&self) -> bool {
+        self.unsettled == 0
     }
 }
 
@@ -54,14 +135,6 @@ pub struct Reading<'a> {
     pub format: Option<Format>,
     /// How to open it again; `None` for an input that can be read only once.
     pub reopen: Option<Reopen<'a>>,
-}
-
-/// How many rows carry one id, the first of them, and how many suspects were settled.
-struct Count {
-    rows: usize,
-    first: (SourceId, u64),
-    suspects: usize,
-    settled: usize,
 }
 
 impl Dataset {
@@ -95,15 +168,9 @@ impl Dataset {
         if self.suspects.is_empty() {
             return Ok(());
         }
-        let found = self.read_again(settings, readings)?;
-        let mut counts = count_rows(found);
+        let watches = self.read_again(settings, readings)?;
         let suspects = std::mem::take(&mut self.suspects);
-        for suspect in &suspects {
-            if let Some(count) = counts.get_mut(&suspect.key) {
-                count.suspects += 1;
-            }
-        }
-
+        let mut settled: FxHashMap<u128, usize> = FxHashMap::default();
         for suspect in suspects {
             let changed = || {
                 LoadError::new(
@@ -112,14 +179,17 @@ impl Dataset {
                     "changed while it was read: its rows differ between two readings",
                 )
             };
-            let count = counts.get_mut(&suspect.key).ok_or_else(changed)?;
-            let keep = match count.rows.checked_sub(count.suspects) {
-                Some(0) => count.settled == 0,
-                Some(1) => false,
-                _ => return Err(changed()),
+            let watch = watches.get(&suspect.key).ok_or_else(changed)?;
+            let first = watch.first_row.ok_or_else(changed)?;
+            let first_is_a_suspect = match first == watch.first_suspect {
+                false => false,
+                true if watch.rows_there == watch.suspects_there => true,
+                true if watch.rows_there == watch.suspects_there + 1 => false,
+                true => return Err(changed()),
             };
-            count.settled += 1;
-            let first = count.first;
+            let earlier = settled.entry(suspect.key).or_default();
+            let keep = first_is_a_suspect && *earlier == 0;
+            *earlier += 1;
             match keep {
                 true => self.fold(suspect.source, suspect.record),
                 false => self.reject_repeat(suspect, first),
@@ -133,20 +203,21 @@ impl Dataset {
         Ok(())
     }
 
-    /// Reads every input again, looking for the suspects' ids.
+    /// Reads the inputs again, looking for the suspects' ids, until every id is settled.
     fn read_again(
         &self,
         settings: &Settings,
         readings: Vec<Reading<'_>>,
-    ) -> Result<Vec<(u128, SourceId, u64)>, LoadError> {
+    ) -> Result<FxHashMap<u128, Watch>, LoadError> {
         let mut probe = Dataset::new(settings);
         probe.window = self.window.clone();
         probe.hashing = Hashing::SizeOnly;
-        probe.probe = Some(Probe {
-            wanted: Arc::new(self.suspects.iter().map(|s| s.key).collect()),
-            found: Vec::new(),
-        });
+        probe.chunk_bytes = self.chunk_bytes;
+        probe.probe = Some(Probe::new(&self.suspects));
         for reading in readings {
+            if probe.probe.as_ref().is_none_or(Probe::settled) {
+                break;
+            }
             if let Ok(mut current) = self.progress.current.lock() {
                 *current = format!("{} (looking for repeated request ids)", reading.name);
             }
@@ -161,8 +232,12 @@ impl Dataset {
                 reopen: None,
             };
             detect::read(&mut probe, &reading.spec, input, reading.format)?;
+            let next_source = probe.sources.len() as SourceId;
+            if let Some(probe) = &mut probe.probe {
+                probe.passed((next_source, 0));
+            }
         }
-        Ok(probe.probe.map(|p| p.found).unwrap_or_default())
+        Ok(probe.probe.map(|p| p.watches).unwrap_or_default())
     }
 
     /// Rejects a suspect that repeats the row first seen at `first`.
@@ -180,23 +255,6 @@ impl Dataset {
             reason,
         });
     }
-}
-
-/// The rows found for each id, with the first of them.
-fn count_rows(found: Vec<(u128, SourceId, u64)>) -> FxHashMap<u128, Count> {
-    let mut counts: FxHashMap<u128, Count> = FxHashMap::default();
-    for (key, source, line) in found {
-        counts
-            .entry(key)
-            .or_insert(Count {
-                rows: 0,
-                first: (source, line),
-                suspects: 0,
-                settled: 0,
-            })
-            .rows += 1;
-    }
-    counts
 }
 
 #[cfg(test)]
@@ -219,12 +277,14 @@ mod tests {
         )
     }
 
-    /// Reads the files with the usual filter, or one where nearly every id collides.
+    /// Reads the files with the usual filter, or one where nearly every id collides and in
+    /// chunks of a few rows, so that second readings stop within a file.
     fn read(files: &[String], colliding: bool) -> Result<Dataset, LoadError> {
         let settings = crate::sample::settings().unwrap();
         let mut dataset = Dataset::new(&settings);
         if colliding {
             dataset.requests = RequestFilter::colliding();
+            dataset.chunk_bytes = 300;
         }
         let inputs = files
             .iter()

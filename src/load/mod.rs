@@ -254,6 +254,8 @@ pub struct Dataset {
     /// Whether the sources are hashed as they are read (see [`Hashing`]).
     pub hashing: Hashing,
     requests: RequestFilter,
+    /// The size of the chunks a CSV log is cut into for the worker threads.
+    chunk_bytes: usize,
     suspects: Vec<Suspect>,
     probe: Option<duplicates::Probe>,
 }
@@ -284,6 +286,7 @@ impl Dataset {
             rates_used: BTreeMap::new(),
             hashing: Hashing::Sha256,
             requests: RequestFilter::default(),
+            chunk_bytes: generic::CHUNK_BYTES,
             suspects: Vec::new(),
             probe: None,
         }

@@ -126,6 +126,9 @@ where
                 }
                 spare.push(chunk.bytes);
             }
+            if dataset.probe.as_ref().is_some_and(|probe| probe.settled()) {
+                break;
+            }
         }
         drop(work_sender);
         Ok(())
@@ -185,6 +188,7 @@ where
     H: FnMut(&Chunk, &[u64]) -> Vec<(u128, UsageRecord)>,
 {
     if let Some(probe) = &mut dataset.probe {
+        probe.passed((source, chunk.first_line));
         for &(key, line) in &part.request_keys {
             probe.note_key(source, key, line);
         }

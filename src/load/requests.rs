@@ -8,7 +8,7 @@
 //! are held out of the buckets, and once every source is read the sources are read again for
 //! the suspects' ids alone ([`Dataset::settle_duplicates`](super::Dataset::settle_duplicates)):
 //! the first occurrence of each id is kept and every later one is rejected, naming the first.
-//! Memory is the filter (64 MiB) and the suspects, whatever the number of rows.
+//! Memory is the filter (128 MiB) and the suspects, whatever the number of rows.
 
 use rustc_hash::FxHashSet;
 
@@ -22,12 +22,16 @@ pub fn request_key(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// Blocks of the filter: 2^20 blocks of 512 bits, 64 MiB.
-const BLOCK_BITS: u32 = 20;
+/// Blocks of the filter: 2^21 blocks of 512 bits, 128 MiB.
+const BLOCK_BITS: u32 = 21;
 
-/// Bits set per id, all in the id's block, so that a mark touches one cache line. With ten
-/// million ids a new id finds all of its bits set by others about once in a million.
-const BITS_PER_ID: u32 = 6;
+/// Bits set per id: one in each word of the id's block, so that a mark touches one cache
+/// line. Once ten million ids are marked, a new id finds all of its bits set by others about
+/// once in a billion marks, so that up to months of that size the second reading is, as a
+/// rule, for real repeats alone (and stops after the first row of the last of them). With
+/// many more ids, collisions grow common: the figures stay exact, the second reading gets
+/// longer and the suspects take more memory.
+const BITS_PER_ID: u32 = 8;
 
 /// Words of one block: 512 bits, one cache line.
 const BLOCK_WORDS: usize = 8;
@@ -56,12 +60,12 @@ impl RequestFilter {
             words: Vec::new(),
             start: 0,
             block_bits: block_bits.min(BLOCK_BITS),
-            spread: 511,
+            spread: 63,
         }
     }
 
-    /// A filter of one block whose ids all fall on its first four bits: nearly every id
-    /// collides with others, which tests how collisions are settled.
+    /// A filter of one block whose ids fall on the first four bits of each word: nearly
+    /// every id collides with others, which tests how collisions are settled.
     #[cfg(test)]
     pub fn colliding() -> RequestFilter {
         RequestFilter {
@@ -121,13 +125,14 @@ impl RequestFilter {
     }
 }
 
-/// The block of a key and the bits to set in it, as (word, mask) pairs.
+/// The block of a key and the bits to set in it, as (word, mask) pairs: one bit in each word,
+/// chosen by six bits of the key below those that choose the block.
 fn place(key: u128, block_bits: u32, spread: u32) -> (usize, [(usize, u64); BITS_PER_ID as usize]) {
     let block = key.checked_shr(128 - block_bits).unwrap_or(0) as usize;
     let mut bits = [(0, 0); BITS_PER_ID as usize];
-    for (i, bit) in bits.iter_mut().enumerate() {
-        let position = ((key >> (9 * i)) as u32) & spread;
-        *bit = ((position / 64) as usize, 1u64 << (position % 64));
+    for (word, bit) in bits.iter_mut().enumerate() {
+        let position = ((key >> (6 * word)) as u32) & spread;
+        *bit = (word, 1u64 << position);
     }
     (block, bits)
 }
