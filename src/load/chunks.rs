@@ -540,31 +540,33 @@ fn skip_line_endings(bytes: &[u8], line: u64, at: usize) -> (u64, usize) {
 struct StrayQuote;
 
 /// The position just past the last line feed outside quotes, by counting quotes; `Err` when a
-/// quote is misplaced, since the count then says nothing.
+/// quote is misplaced, since the count then says nothing. Only the quotes are visited front to
+/// back; line feeds are looked at from the end, usually only the last one.
 fn last_boundary_by_quotes(buffer: &[u8]) -> Result<Option<usize>, StrayQuote> {
-    let mut inside = false;
-    let mut last = None;
-    for at in memchr::memchr2_iter(b'"', b'\n', buffer) {
-        if buffer[at] == b'\n' {
-            if !inside {
-                last = Some(at + 1);
-            }
-            continue;
+    let quotes: Vec<usize> = memchr::memchr_iter(b'"', buffer).collect();
+    for (index, &at) in quotes.iter().enumerate() {
+        let closing = index % 2 == 1;
+        let neighbour = match closing {
+            true => buffer.get(at + 1).copied(),
+            false => at.checked_sub(1).map(|p| buffer[p]),
+        };
+        if !matches!(neighbour, None | Some(b',' | b'\n' | b'\r' | b'"')) {
+            return Err(StrayQuote);
         }
-        if inside {
-            let next = buffer.get(at + 1);
-            if !matches!(next, None | Some(b',' | b'\n' | b'\r' | b'"')) {
-                return Err(StrayQuote);
-            }
-        } else {
-            let previous = at.checked_sub(1).map(|p| buffer[p]);
-            if !matches!(previous, None | Some(b',' | b'\n' | b'\r' | b'"')) {
-                return Err(StrayQuote);
-            }
-        }
-        inside = !inside;
     }
-    Ok(last)
+
+    let mut before = quotes.len();
+    let mut end = buffer.len();
+    while let Some(line_feed) = memchr::memrchr(b'\n', &buffer[..end]) {
+        while before > 0 && quotes[before - 1] > line_feed {
+            before -= 1;
+        }
+        if before % 2 == 0 {
+            return Ok(Some(line_feed + 1));
+        }
+        end = line_feed;
+    }
+    Ok(None)
 }
 
 /// The position just past the last record that a CSV parser sees end inside `buffer`.
@@ -773,6 +775,43 @@ mod tests {
         ) {
             let (alone, whole) = field_both_ways(text.as_bytes(), index);
             proptest::prop_assert_eq!(alone, whole);
+        }
+    }
+
+    /// The boundary as found by walking every quote and line feed in order.
+    fn boundary_by_walking(buffer: &[u8]) -> Result<Option<usize>, StrayQuote> {
+        let mut inside = false;
+        let mut last = None;
+        for at in memchr::memchr2_iter(b'"', b'\n', buffer) {
+            if buffer[at] == b'\n' {
+                if !inside {
+                    last = Some(at + 1);
+                }
+                continue;
+            }
+            if inside {
+                let next = buffer.get(at + 1);
+                if !matches!(next, None | Some(b',' | b'\n' | b'\r' | b'"')) {
+                    return Err(StrayQuote);
+                }
+            } else {
+                let previous = at.checked_sub(1).map(|p| buffer[p]);
+                if !matches!(previous, None | Some(b',' | b'\n' | b'\r' | b'"')) {
+                    return Err(StrayQuote);
+                }
+            }
+            inside = !inside;
+        }
+        Ok(last)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counting_quotes_finds_the_boundary_walking_finds(text in "[a,\"\r\n]{0,80}") {
+            proptest::prop_assert_eq!(
+                last_boundary_by_quotes(text.as_bytes()),
+                boundary_by_walking(text.as_bytes())
+            );
         }
     }
 
