@@ -20,7 +20,8 @@ const TICK: Duration = Duration::from_millis(100);
 /// Raw mode, the alternate screen and mouse capture while it lives.
 ///
 /// `ratatui::try_init` also installs a panic hook that restores the terminal before the
-/// panic message is printed; this guard restores it on every other way out. Ctrl-C arrives
+/// panic message is printed; the guard adds to that hook the release of the mouse, which
+/// ratatui does not capture, and restores everything on every other way out. Ctrl-C arrives
 /// as a key in raw mode and quits through the key table, so it takes the same way out.
 pub struct TerminalGuard {
     /// The terminal to draw on.
@@ -31,6 +32,11 @@ impl TerminalGuard {
     /// Takes over the terminal.
     pub fn new() -> std::io::Result<TerminalGuard> {
         let terminal = ratatui::try_init()?;
+        let restore_terminal = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(stdout(), DisableMouseCapture);
+            restore_terminal(info);
+        }));
         let guard = TerminalGuard { terminal };
         execute!(stdout(), EnableMouseCapture)?;
         Ok(guard)
