@@ -290,3 +290,64 @@ fn a_configuration_without_sources_is_refused_rather_than_run_on_the_sample_logs
         .code(3)
         .stderr(predicate::str::contains("was given without sources"));
 }
+
+/// `report` reads the sources without hashing them unless the month has a saved review
+/// session; with one, it hashes them and says which changed since the session was saved.
+#[test]
+fn a_report_over_a_saved_session_names_a_changed_source() {
+    use apportion::review::{Review, Sources};
+
+    let month = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    apportion::sample::generate::write_month(month.path(), 2_000, 7).unwrap();
+    let config = month.path().join(apportion::sample::CONFIG_NAME);
+    let logs = month.path().join(apportion::sample::LOGS_NAME);
+    let report = || {
+        let output = apportion()
+            .env("APPORTION_DATA", data.path())
+            .arg("report")
+            .arg("--format")
+            .arg("json")
+            .arg("--config")
+            .arg(&config)
+            .arg(&logs)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let unchanged = |json: &Value| {
+        json["checklist"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["id"] == "sources_unchanged")
+            .cloned()
+            .unwrap()
+    };
+
+    let before = report();
+    assert_eq!(before["conservation"]["rows_read"], 2_003);
+
+    let sources = Sources {
+        config: Some(config.clone()),
+        files: vec![logs.clone()],
+        today: Some(apportion::sample::TODAY),
+        ..Sources::default()
+    };
+    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
+    let now = chrono::Utc::now();
+    Review::open(sources, loaded, data.path(), "ana", now).unwrap();
+    assert_eq!(unchanged(&report())["outcome"], "pass");
+
+    let text = std::fs::read_to_string(&logs).unwrap();
+    let kept: Vec<&str> = text.lines().take(1_500).collect();
+    std::fs::write(&logs, kept.join("\n") + "\n").unwrap();
+    let after = unchanged(&report());
+    assert_eq!(after["outcome"], "fail", "{after}");
+    assert!(after.to_string().contains("gateway-2026-11.csv"), "{after}");
+}
