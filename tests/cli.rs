@@ -351,3 +351,45 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
     assert_eq!(after["outcome"], "fail", "{after}");
     assert!(after.to_string().contains("gateway-2026-11.csv"), "{after}");
 }
+
+/// A pipe can be read only once; it is held in memory so that repeated request ids can
+/// still be settled with a second reading.
+#[cfg(unix)]
+#[test]
+fn a_log_read_from_a_pipe_settles_like_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("gateway-2026-11.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let logs = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-data/gateway-2026-11.csv"
+    ))
+    .unwrap();
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, logs).unwrap())
+    };
+    let output = apportion()
+        .args(["report", "--format", "json", "--config"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/sample-data/apportion.toml"
+        ))
+        .arg(&pipe)
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let piped: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file = sample_json();
+    assert_eq!(piped["conservation"], file["conservation"]);
+    assert_eq!(piped["settled"], file["settled"]);
+}

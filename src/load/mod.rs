@@ -530,18 +530,41 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    /// Opens a file.
+    /// Opens a file. A pipe or other stream (`<(…)`, a named pipe) can be read only once, so
+    /// it is read into memory here, from where it can be read again.
     pub fn open(path: &Path) -> Result<Input<'a>, LoadError> {
-        let file = std::fs::File::open(path)
-            .map_err(|error| LoadError::new(path, None, format!("cannot open: {error}")))?;
+        let cannot =
+            |error: std::io::Error| LoadError::new(path, None, format!("cannot open: {error}"));
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let name = path.display().to_string();
+        if !file.metadata().map_err(cannot)?.is_file() {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map_err(cannot)?;
+            return Ok(Input::from_shared(&name, Arc::new(bytes)));
+        }
         let path = path.to_path_buf();
         Ok(Input {
-            name: path.display().to_string(),
+            name,
             reader: Box::new(file),
             reopen: Some(Box::new(move || {
                 Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn Read>)
             })),
         })
+    }
+
+    /// An input held in memory and shared with its second reading.
+    fn from_shared(name: &str, bytes: Arc<Vec<u8>>) -> Input<'a> {
+        let again = Arc::clone(&bytes);
+        Input {
+            name: name.to_string(),
+            reader: Box::new(std::io::Cursor::new(SharedBytes(bytes))),
+            reopen: Some(Box::new(move || {
+                Ok(
+                    Box::new(std::io::Cursor::new(SharedBytes(Arc::clone(&again))))
+                        as Box<dyn Read>,
+                )
+            })),
+        }
     }
 
     /// An input held in memory (the bundled sample month).
@@ -551,6 +574,15 @@ impl<'a> Input<'a> {
             reader: Box::new(bytes),
             reopen: Some(Box::new(move || Ok(Box::new(bytes) as Box<dyn Read + 'a>))),
         }
+    }
+}
+
+/// Bytes shared between the readings of one input.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
