@@ -393,3 +393,62 @@ fn a_log_read_from_a_pipe_settles_like_the_file() {
     assert_eq!(piped["conservation"], file["conservation"]);
     assert_eq!(piped["settled"], file["settled"]);
 }
+
+/// A headless sign-off or archive on sources that changed since the review session was saved
+/// is refused: the recalculation that opening makes must be seen in the review first.
+#[test]
+fn approving_headless_on_changed_sources_is_refused() {
+    use apportion::review::{Review, Sources};
+
+    let month = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    apportion::sample::generate::write_month(month.path(), 2_000, 7).unwrap();
+    let config = month.path().join(apportion::sample::CONFIG_NAME);
+    let logs = month.path().join(apportion::sample::LOGS_NAME);
+    let sources = Sources {
+        config: Some(config.clone()),
+        files: vec![logs.clone()],
+        today: Some(apportion::sample::TODAY),
+        ..Sources::default()
+    };
+    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
+    Review::open(sources, loaded, data.path(), "ana", chrono::Utc::now()).unwrap();
+
+    // One digit of one row changes; the file keeps its size.
+    let text = std::fs::read_to_string(&logs).unwrap();
+    let line = text.lines().nth(100).unwrap();
+    let digit = line
+        .rfind(|c: char| c.is_ascii_digit() && c != '9')
+        .unwrap();
+    let mut edited = line.to_string();
+    let next = (edited.as_bytes()[digit] + 1) as char;
+    edited.replace_range(digit..digit + 1, &next.to_string());
+    std::fs::write(&logs, text.replacen(line, &edited, 1)).unwrap();
+
+    let archive = month.path().join("archive");
+    let run = |args: &[&str]| {
+        apportion()
+            .env("APPORTION_DATA", data.path())
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .arg(&logs)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(
+                "changed since the month's review session was saved",
+            ))
+            .stderr(predicate::str::contains("gateway-2026-11.csv"));
+    };
+    run(&["export", "--archive", archive.to_str().unwrap()]);
+    assert!(!archive.join("settlement.json").exists());
+    run(&[
+        "signoff",
+        "--department",
+        "Legal",
+        "--role",
+        "finance",
+        "--name",
+        "Bo",
+    ]);
+}

@@ -183,7 +183,9 @@ fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
 }
 
 /// Opens the month's review session headless (a new one when none was saved); `save` says
-/// whether the command changes it (a sign-off) or only reads it (an export).
+/// whether the command changes it (a sign-off) or only reads it (an export). Refused when the
+/// sources changed since the session was saved: the recalculation that follows must be seen
+/// in the review before anything is approved or archived.
 pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review, Failure> {
     use crate::review::{Review, store};
     let sources = super::commands::sources(inputs);
@@ -192,11 +194,21 @@ pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review,
     let loaded = Review::load(sources.clone(), Default::default()).map_err(Failure::input)?;
     let reviewer = std::env::var("USER").unwrap_or_default();
     let now = chrono::Utc::now();
-    match save {
-        true => Review::open(sources, loaded, &data_dir, &reviewer, now),
-        false => Review::resume(sources, loaded, &data_dir, &reviewer, now),
+    let review =
+        Review::resume(sources, loaded, &data_dir, &reviewer, now).map_err(Failure::input)?;
+    let changed = review.sources_changed_since_saved();
+    if !changed.is_empty() {
+        return Err(Failure::input(format!(
+            "the sources changed since the month's review session was saved ({}): open the \
+             review with `apportion review` and the same files, which recalculates and sends \
+             the lines that moved back to pending, before signing off or writing the archive",
+            changed.join(", ")
+        )));
     }
-    .map_err(Failure::input)
+    if save {
+        review.persist().map_err(Failure::input)?;
+    }
+    Ok(review)
 }
 
 fn archive(

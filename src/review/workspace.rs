@@ -44,6 +44,7 @@ pub struct Review {
     /// The reviewer's work.
     pub session: Session,
     store: Store,
+    changed_since_saved: Vec<String>,
 }
 
 /// One row read back from a source file.
@@ -146,9 +147,23 @@ impl Review {
         now: DateTime<Utc>,
     ) -> Result<Review> {
         let review = Review::resume(sources, loaded, data_dir, reviewer, now)?;
-        review.save()?;
-        review.write_policies()?;
+        review.persist()?;
         Ok(review)
+    }
+
+    /// Saves the session and writes the policies in force, as opening the review does.
+    pub fn persist(&self) -> Result<()> {
+        self.save()?;
+        self.write_policies()?;
+        Ok(())
+    }
+
+    /// The sources that differ from those the saved session was calculated from, as found
+    /// when the review was opened (none for a new session). The review recalculated from
+    /// them and sent the lines that moved back to pending; a headless command that approves
+    /// or archives refuses until someone has looked at that recalculation.
+    pub fn sources_changed_since_saved(&self) -> &[String] {
+        &self.changed_since_saved
     }
 
     /// Opens the review as [`Review::open`] does, but writes nothing: for a command that only
@@ -191,6 +206,7 @@ impl Review {
             others,
             session,
             store,
+            changed_since_saved: Vec::new(),
         };
         review.note_changed_sources(now);
         review.session.sync(&review.attribution);
@@ -399,6 +415,9 @@ impl Review {
     fn note_changed_sources(&mut self, now: DateTime<Utc>) {
         let fresh = self.prints();
         let changed = changed_sources(&self.session.sources, &fresh);
+        if !self.session.sources.is_empty() {
+            self.changed_since_saved = changed.clone();
+        }
         if !self.session.sources.is_empty() && !changed.is_empty() {
             let moved = diff::moved(&self.session.amounts, &diff::amounts(&self.attribution));
             let cause = format!(
