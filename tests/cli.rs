@@ -291,17 +291,46 @@ fn a_configuration_without_sources_is_refused_rather_than_run_on_the_sample_logs
         .stderr(predicate::str::contains("was given without sources"));
 }
 
+/// A generated month of 2,000 rows in a folder of its own, and a data directory.
+struct Month {
+    folder: tempfile::TempDir,
+    data: tempfile::TempDir,
+    config: std::path::PathBuf,
+    logs: std::path::PathBuf,
+}
+
+impl Month {
+    fn new() -> Month {
+        let folder = tempfile::tempdir().unwrap();
+        apportion::sample::generate::write_month(folder.path(), 2_000, 7).unwrap();
+        Month {
+            config: folder.path().join(apportion::sample::CONFIG_NAME),
+            logs: folder.path().join(apportion::sample::LOGS_NAME),
+            data: tempfile::tempdir().unwrap(),
+            folder,
+        }
+    }
+
+    /// Saves the month's review session, as opening the review does.
+    fn save_session(&self) {
+        use apportion::review::{Review, Sources};
+        let sources = Sources {
+            config: Some(self.config.clone()),
+            files: vec![self.logs.clone()],
+            today: Some(apportion::sample::TODAY),
+            ..Sources::default()
+        };
+        let loaded = Review::load(sources.clone(), Default::default()).unwrap();
+        Review::open(sources, loaded, self.data.path(), "ana", chrono::Utc::now()).unwrap();
+    }
+}
+
 /// `report` reads the sources without hashing them unless the month has a saved review
 /// session; with one, it hashes them and says which changed since the session was saved.
 #[test]
 fn a_report_over_a_saved_session_names_a_changed_source() {
-    use apportion::review::{Review, Sources};
-
-    let month = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    apportion::sample::generate::write_month(month.path(), 2_000, 7).unwrap();
-    let config = month.path().join(apportion::sample::CONFIG_NAME);
-    let logs = month.path().join(apportion::sample::LOGS_NAME);
+    let month = Month::new();
+    let (data, config, logs) = (&month.data, &month.config, &month.logs);
     let report = || {
         let output = apportion()
             .env("APPORTION_DATA", data.path())
@@ -309,8 +338,8 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
             .arg("--format")
             .arg("json")
             .arg("--config")
-            .arg(&config)
-            .arg(&logs)
+            .arg(config)
+            .arg(logs)
             .output()
             .unwrap();
         assert!(
@@ -333,20 +362,12 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
     let before = report();
     assert_eq!(before["conservation"]["rows_read"], 2_003);
 
-    let sources = Sources {
-        config: Some(config.clone()),
-        files: vec![logs.clone()],
-        today: Some(apportion::sample::TODAY),
-        ..Sources::default()
-    };
-    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
-    let now = chrono::Utc::now();
-    Review::open(sources, loaded, data.path(), "ana", now).unwrap();
+    month.save_session();
     assert_eq!(unchanged(&report())["outcome"], "pass");
 
-    let text = std::fs::read_to_string(&logs).unwrap();
+    let text = std::fs::read_to_string(logs).unwrap();
     let kept: Vec<&str> = text.lines().take(1_500).collect();
-    std::fs::write(&logs, kept.join("\n") + "\n").unwrap();
+    std::fs::write(logs, kept.join("\n") + "\n").unwrap();
     let after = unchanged(&report());
     assert_eq!(after["outcome"], "fail", "{after}");
     assert!(after.to_string().contains("gateway-2026-11.csv"), "{after}");
@@ -398,24 +419,12 @@ fn a_log_read_from_a_pipe_settles_like_the_file() {
 /// is refused: the recalculation that opening makes must be seen in the review first.
 #[test]
 fn approving_headless_on_changed_sources_is_refused() {
-    use apportion::review::{Review, Sources};
-
-    let month = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    apportion::sample::generate::write_month(month.path(), 2_000, 7).unwrap();
-    let config = month.path().join(apportion::sample::CONFIG_NAME);
-    let logs = month.path().join(apportion::sample::LOGS_NAME);
-    let sources = Sources {
-        config: Some(config.clone()),
-        files: vec![logs.clone()],
-        today: Some(apportion::sample::TODAY),
-        ..Sources::default()
-    };
-    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
-    Review::open(sources, loaded, data.path(), "ana", chrono::Utc::now()).unwrap();
+    let month = Month::new();
+    let (data, config, logs) = (&month.data, &month.config, &month.logs);
+    month.save_session();
 
     // One digit of one row changes; the file keeps its size.
-    let text = std::fs::read_to_string(&logs).unwrap();
+    let text = std::fs::read_to_string(logs).unwrap();
     let line = text.lines().nth(100).unwrap();
     let digit = line
         .rfind(|c: char| c.is_ascii_digit() && c != '9')
@@ -423,16 +432,16 @@ fn approving_headless_on_changed_sources_is_refused() {
     let mut edited = line.to_string();
     let next = (edited.as_bytes()[digit] + 1) as char;
     edited.replace_range(digit..digit + 1, &next.to_string());
-    std::fs::write(&logs, text.replacen(line, &edited, 1)).unwrap();
+    std::fs::write(logs, text.replacen(line, &edited, 1)).unwrap();
 
-    let archive = month.path().join("archive");
+    let archive = month.folder.path().join("archive");
     let run = |args: &[&str]| {
         apportion()
             .env("APPORTION_DATA", data.path())
             .args(args)
             .arg("--config")
-            .arg(&config)
-            .arg(&logs)
+            .arg(config)
+            .arg(logs)
             .assert()
             .failure()
             .stderr(predicate::str::contains(
