@@ -461,3 +461,25 @@ fn approving_headless_on_changed_sources_is_refused() {
         "Bo",
     ]);
 }
+
+/// Naming one file twice would reject every row of the second naming as a repeat; it is
+/// refused instead, naming both.
+#[test]
+fn a_file_named_twice_is_refused() {
+    let month = Month::new();
+    let again = month
+        .folder
+        .path()
+        .join(".")
+        .join(apportion::sample::LOGS_NAME);
+    apportion()
+        .env("APPORTION_DATA", month.data.path())
+        .args(["report", "--config"])
+        .arg(&month.config)
+        .arg(&month.logs)
+        .arg(&again)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("is named twice among the sources"))
+        .stderr(predicate::str::contains(month.logs.display().to_string()));
+}

@@ -71,12 +71,33 @@ impl Sources {
         read_into_as(dataset, settings, self.open()?, self.format)
     }
 
-    /// The usage exports, opened for reading.
+    /// The usage exports, opened for reading. A file named twice is refused: every row of
+    /// the second naming would be rejected as a repeat of the first, which is never meant.
     pub fn open(&self) -> Result<Vec<Input<'static>>, LoadError> {
         if self.is_sample() {
             return Ok(vec![Input::from_bytes(sample::LOGS_NAME, sample::LOGS)]);
         }
+        self.refuse_a_file_named_twice()?;
         self.files.iter().map(|p| Input::open(p)).collect()
+    }
+
+    fn refuse_a_file_named_twice(&self) -> Result<(), LoadError> {
+        let mut seen: Vec<(std::path::PathBuf, &std::path::PathBuf)> = Vec::new();
+        for path in &self.files {
+            let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if let Some((_, first)) = seen.iter().find(|(known, _)| *known == real) {
+                return Err(LoadError::new(
+                    path,
+                    None,
+                    format!(
+                        "is named twice among the sources (also as {}): name each file once",
+                        first.display()
+                    ),
+                ));
+            }
+            seen.push((real, path));
+        }
+        Ok(())
     }
 
     /// The prior ledger: the file named (a CSV ledger or last month's archive), else the
