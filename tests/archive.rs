@@ -1,6 +1,8 @@
 //! The archive end to end: verification finds a changed byte and a changed source, and an
 //! archive serves as the next month's prior ledger.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use apportion::archive::{self, Contents, InputRecord};
@@ -11,41 +13,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::json;
 
-const CONFIG: &str = r#"
-[organization]
-name = "Round Trip"
-time_zone = "UTC"
-currency = "USD"
-
-[period]
-month = "MONTH"
-
-[[departments]]
-name = "Growth"
-budget = 1000
-
-[[departments]]
-name = "Core"
-budget = 1000
-
-[[mapping]]
-api_key = "g-*"
-department = "Growth"
-
-[[mapping]]
-api_key = "c-*"
-department = "Core"
-
-[[models]]
-name = "m"
-input = 10
-output = 10
-"#;
-
 /// Writes a month's configuration and log; Growth uses `growth` million tokens, Core one.
 fn month(dir: &Path, month: &str, growth: u64) -> (Settings, PathBuf) {
     let config = dir.join(format!("{month}.toml"));
-    std::fs::write(&config, CONFIG.replace("MONTH", month)).unwrap();
+    std::fs::write(&config, common::round_trip::config(month, 10, "")).unwrap();
     let logs = dir.join(format!("logs-{month}.csv"));
     let text = format!(
         "timestamp,api_key,model,input_tokens,output_tokens\n{month}-03T10:00:00Z,g-1,m,{},0\n{month}-04T10:00:00Z,c-1,m,1000000,0\n",

@@ -6,6 +6,8 @@
 //! archive as its `--ledger`. Growth grows (more tokens, a dearer model, a higher price) and
 //! Core stays as it was, so that the waterfall has rises and a flat department to compare.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,54 +28,25 @@ use serde_json::json;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
-/// The configuration of a month; `price` is the input price of `m` per million tokens.
-fn config(month: &str, price: u32) -> String {
-    format!(
-        r#"
-[organization]
-name = "Round Trip"
-time_zone = "UTC"
-currency = "USD"
-
-[period]
-month = "{month}"
-
-[[departments]]
-name = "Growth"
-budget = 1000
-
-[[departments]]
-name = "Core"
-budget = 1000
-
-[[mapping]]
-api_key = "g-*"
-department = "Growth"
-
-[[mapping]]
-api_key = "c-*"
-department = "Core"
-
-[[models]]
-name = "m"
-input = {price}
-output = 10
-
+/// The second model Growth turns to from the tenth day.
+const PREMIUM_MODEL: &str = r#"
 [[models]]
 name = "p"
 input = 40
 output = 40
 complexity = 2
-"#
-    )
-}
+"#;
 
 /// Writes a month's configuration and log over `days` days: Core one million tokens of `m`
 /// a day, Growth `growth` million of `m` a day and, from the tenth day, `premium` million
 /// of `p`.
 fn month(dir: &Path, month: &str, days: u32, price: u32, growth: u64, premium: u64) -> Sources {
     let config_path = dir.join(format!("{month}.toml"));
-    std::fs::write(&config_path, config(month, price)).unwrap();
+    std::fs::write(
+        &config_path,
+        common::round_trip::config(month, price, PREMIUM_MODEL),
+    )
+    .unwrap();
     let mut text = String::from("timestamp,api_key,model,input_tokens,output_tokens\n");
     for day in 1..=days {
         let core = 1_000_000;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod round_trip;
+
 use std::sync::Arc;
 
 use apportion::review::{Review, Sources};
