@@ -142,12 +142,8 @@ impl Dataset {
     /// before, and holds it. Its cost is converted as the part converted it, without counting
     /// the rate a second time.
     pub(super) fn hold_folded(&mut self, source: SourceId, key: u128, mut record: UsageRecord) {
-        if let (Some(currency), Some(cost)) = (&record.currency, record.provider_cost) {
-            if let Ok((amount, _)) = self.window.convert(cost, currency) {
-                record.provider_cost = Some(amount);
-                record.currency = Some(self.window.currency.clone());
-            }
-        }
+        // The part converted this cost already, so the conversion cannot fail here.
+        let _ = self.window.convert_record(&mut record);
         self.buckets.remove(source, &record, self.window.zone);
         self.sources[source as usize].accepted -= 1;
         self.suspects.push(Suspect {

@@ -170,6 +170,18 @@ impl Window {
         };
         Ok((amount * rate, Some(code)))
     }
+
+    /// Converts a record's own cost into the settlement currency, in place; the currency
+    /// whose configured rate was applied, if one was.
+    pub fn convert_record(&self, record: &mut UsageRecord) -> Result<Option<String>, String> {
+        let (Some(currency), Some(cost)) = (&record.currency, record.provider_cost) else {
+            return Ok(None);
+        };
+        let (amount, rate) = self.convert(cost, currency)?;
+        record.provider_cost = Some(amount);
+        record.currency = Some(self.currency.clone());
+        Ok(rate)
+    }
 }
 
 /// How far a load has come, shared with another thread that shows it (the review's gauge).
@@ -380,12 +392,9 @@ impl Dataset {
 
     /// Converts a record's own cost into the settlement currency at the configured rate.
     fn convert_cost(&mut self, record: &mut UsageRecord) -> Result<(), String> {
-        let (Some(currency), Some(cost)) = (&record.currency, record.provider_cost) else {
-            return Ok(());
-        };
-        let amount = self.to_settlement_currency(cost, currency)?;
-        record.provider_cost = Some(amount);
-        record.currency = Some(self.window.currency.clone());
+        if let Some(code) = self.window.convert_record(record)? {
+            self.count_rate_use(&code, 1);
+        }
         Ok(())
     }
 
