@@ -43,7 +43,8 @@ impl Sources {
                 // The sample's logs under another organization's configuration would be a
                 // settlement of fictional calls under a real name.
                 return Err(super::Error::Invalid(format!(
-                    "--config {} was given without sources: name the usage exports to settle                      after the options (the bundled sample month runs without --config)",
+                    "--config {} was given without sources: name the usage exports to settle \
+                     after the options (the bundled sample month runs without --config)",
                     path.display()
                 )));
             }
