@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::bucket_table::BucketTable;
 use crate::load::timestamp::UNIX_EPOCH_DAYS_FROM_CE;
 use crate::load::{Caller, Tokens, UsageRecord};
 
@@ -279,7 +280,7 @@ pub struct Buckets {
     /// Model names by id, as the sources wrote them.
     pub models: Vec<String>,
     /// The sums.
-    pub sums: HashMap<BucketKey, BucketSums>,
+    pub sums: BucketTable,
     /// Rows per (source, caller), so that the conservation line can be told per source once
     /// the mapping decides which callers are attributed.
     pub rows_by_source: HashMap<(SourceId, CallerId), u64>,
@@ -331,7 +332,7 @@ impl Buckets {
 
     /// Folds the figures of one record, read from `source`, into the bucket `key`.
     pub fn add_figures(&mut self, source: SourceId, key: BucketKey, figures: &Figures) {
-        self.sums.entry(key).or_default().add_figures(figures);
+        self.sums.entry(key).add_figures(figures);
         *self.rows_by_source.entry((source, key.caller)).or_default() += 1;
         if figures.success {
             *self.pairs.entry((key.caller, key.model)).or_default() += figures.calls;
@@ -363,7 +364,7 @@ impl Buckets {
     /// one source calls [`Buckets::count_rows_and_pairs`] once at the end instead of counting
     /// rows per caller and calls per pair row by row.
     pub fn add_to_sums(&mut self, key: BucketKey, figures: &Figures) {
-        self.sums.entry(key).or_default().add_figures(figures);
+        self.sums.entry(key).add_figures(figures);
     }
 
     /// Counts the rows per caller (all read from `source`) and the successful calls per pair
@@ -384,14 +385,7 @@ impl Buckets {
     pub fn absorb(&mut self, other: Buckets) {
         let callers: Vec<CallerId> = other.callers.iter().map(|c| self.caller_id(c)).collect();
         let models: Vec<ModelId> = other.models.iter().map(|m| self.model_id(m)).collect();
-        for (key, sums) in other.sums {
-            let key = BucketKey {
-                caller: callers[key.caller as usize],
-                model: models[key.model as usize],
-                hour: key.hour,
-            };
-            self.sums.entry(key).or_default().merge(&sums);
-        }
+        self.sums.merge_renumbered(other.sums, &callers, &models);
         for ((source, caller), rows) in other.rows_by_source {
             *self
                 .rows_by_source
@@ -412,9 +406,9 @@ impl Buckets {
     }
 
     /// The buckets in key order, for output that must not depend on hashing.
-    pub fn sorted(&self) -> Vec<(&BucketKey, &BucketSums)> {
+    pub fn sorted(&self) -> Vec<(BucketKey, &BucketSums)> {
         let mut all: Vec<_> = self.sums.iter().collect();
-        all.sort_by_key(|(key, _)| **key);
+        all.sort_by_key(|(key, _)| *key);
         all
     }
 }

@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
 use super::bucket::{BucketKey, BucketSums, LocalHour, ModelId, weekday_of_day};
+use super::bucket_table::BucketTable;
 use super::weight::WeightTable;
 
 /// The fewest buckets worth a thread of their own: a thread takes tens of microseconds to
@@ -51,7 +52,7 @@ impl GroupKey {
 /// `departments` holds the department index of every caller id. The buckets are split over
 /// up to `threads` threads.
 pub fn group_buckets(
-    buckets: &FxHashMap<BucketKey, BucketSums>,
+    buckets: &BucketTable,
     departments: &[u32],
     weights: &WeightTable,
     threads: usize,
@@ -63,7 +64,7 @@ pub fn group_buckets(
 /// Groups the buckets in `runs` runs of the map, each on its own thread when there are
 /// several.
 fn group_in_runs(
-    buckets: &FxHashMap<BucketKey, BucketSums>,
+    buckets: &BucketTable,
     departments: &[u32],
     weights: &WeightTable,
     runs: usize,
@@ -75,7 +76,7 @@ fn group_in_runs(
     let partials: Vec<FxHashMap<GroupKey, BucketSums>> = thread::scope(|scope| {
         let handles: Vec<_> = (0..runs)
             .map(|part| {
-                // Skipping to a run walks only the map's control bytes, not the buckets.
+                // Skipping to a run walks only the tables' control bytes, not the buckets.
                 let run = buckets.iter().skip(part * length).take(length);
                 scope.spawn(move || group_run(run, departments, weights))
             })
@@ -99,14 +100,14 @@ pub fn available_threads() -> usize {
 
 /// Adds each bucket of a run into its group.
 fn group_run<'a>(
-    run: impl Iterator<Item = (&'a BucketKey, &'a BucketSums)>,
+    run: impl Iterator<Item = (BucketKey, &'a BucketSums)>,
     departments: &[u32],
     weights: &WeightTable,
 ) -> FxHashMap<GroupKey, BucketSums> {
     let mut groups: FxHashMap<GroupKey, BucketSums> = FxHashMap::default();
     for (key, sums) in run {
         groups
-            .entry(group_of(key, departments, weights))
+            .entry(group_of(&key, departments, weights))
             .or_default()
             .merge(sums);
     }
@@ -198,12 +199,12 @@ mod tests {
     /// The groups as the calendar names days, hours and weights, one bucket after the other
     /// in key order.
     fn by_calendar(
-        buckets: &FxHashMap<BucketKey, BucketSums>,
+        buckets: &BucketTable,
         departments: &[u32],
         weights: &WeightTable,
     ) -> Vec<(GroupKey, BucketSums)> {
         let mut sorted: Vec<_> = buckets.iter().collect();
-        sorted.sort_by_key(|(key, _)| **key);
+        sorted.sort_by_key(|(key, _)| *key);
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         let mut groups: BTreeMap<GroupKey, BucketSums> = BTreeMap::new();
         for (key, sums) in sorted {
@@ -235,9 +236,9 @@ mod tests {
             departments in proptest::collection::vec(0u32..4, 12),
             runs in 2usize..9,
         ) {
-            let mut map: FxHashMap<BucketKey, BucketSums> = FxHashMap::default();
+            let mut map = BucketTable::default();
             for (key, sums) in buckets {
-                map.entry(key).or_default().merge(&sums);
+                map.entry(key).merge(&sums);
             }
             let weights = weights();
             let expected = exactly(&by_calendar(&map, &departments, &weights));
@@ -250,7 +251,7 @@ mod tests {
 
     #[test]
     fn an_empty_month_has_no_groups_however_many_threads_are_asked_for() {
-        let map: FxHashMap<BucketKey, BucketSums> = FxHashMap::default();
+        let map = BucketTable::default();
         assert!(group_buckets(&map, &[], &weights(), 8).is_empty());
         assert!(group_in_runs(&map, &[], &weights(), 3).is_empty());
     }

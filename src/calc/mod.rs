@@ -10,6 +10,7 @@ pub mod aggregate;
 pub mod allocate;
 pub mod attribution;
 pub mod bucket;
+pub mod bucket_table;
 pub mod explain;
 pub mod explore;
 pub mod group;

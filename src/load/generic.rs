@@ -765,7 +765,7 @@ mod tests {
     /// What a reading produced, in a form that compares as a whole.
     fn outcome(dataset: &Dataset) -> String {
         let mut sums: Vec<_> = dataset.buckets.sums.iter().collect();
-        sums.sort_by_key(|(key, _)| **key);
+        sums.sort_by_key(|(key, _)| *key);
         let mut by_source: Vec<_> = dataset.buckets.rows_by_source.iter().collect();
         by_source.sort();
         let mut pairs: Vec<_> = dataset.buckets.pairs.iter().collect();
