@@ -157,10 +157,11 @@ impl Window {
         amount: Decimal,
         currency: &str,
     ) -> Result<(Decimal, Option<String>), String> {
-        let code = currency.trim().to_ascii_uppercase();
-        if code == self.currency {
+        // Nearly every row is in the settlement currency: it is told without a copy.
+        if currency.trim().eq_ignore_ascii_case(&self.currency) {
             return Ok((amount, None));
         }
+        let code = currency.trim().to_ascii_uppercase();
         let Some(&rate) = self.rates.get(&code) else {
             return Err(format!(
                 "the amount is in '{currency}', not in the settlement currency '{}', and no \
