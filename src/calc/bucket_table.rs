@@ -40,12 +40,14 @@ impl BucketTable {
 
     /// The sums of a bucket, made empty when it has none yet.
     pub fn entry(&mut self, key: BucketKey) -> &mut BucketSums {
-        let hour = self.hours.entry(key.hour).or_default();
-        let len = &mut self.len;
-        hour.entry((key.caller, key.model)).or_insert_with(|| {
-            *len += 1;
-            BucketSums::default()
-        })
+        let table = hour_table(&mut self.hours, key.hour, self.len);
+        match table.entry((key.caller, key.model)) {
+            hash_map::Entry::Occupied(known) => known.into_mut(),
+            hash_map::Entry::Vacant(new) => {
+                self.len += 1;
+                new.insert(BucketSums::default())
+            }
+        }
     }
 
     /// The sums of a bucket, to change them.
@@ -83,20 +85,37 @@ impl BucketTable {
         models: &[ModelId],
     ) {
         for (hour, buckets) in other.hours {
-            let table = self.hours.entry(hour).or_default();
+            let table = hour_table(&mut self.hours, hour, self.len);
             table.reserve(buckets.len());
+            let mut added = 0;
             for ((caller, model), sums) in buckets {
                 let key = (callers[caller as usize], models[model as usize]);
                 match table.get_mut(&key) {
                     Some(known) => known.merge(&sums),
                     None => {
                         table.insert(key, sums);
-                        self.len += 1;
+                        added += 1;
                     }
                 }
             }
+            self.len += added;
         }
     }
+}
+
+/// The table of an hour, in `hours` that hold `len` buckets. A new one is made to hold as many
+/// as an hour holds on average: hours hold similar numbers, and growing each table step by
+/// step would move its buckets several times.
+fn hour_table(
+    hours: &mut HashMap<LocalHour, HourTable>,
+    hour: LocalHour,
+    len: usize,
+) -> &mut HourTable {
+    let count = hours.len();
+    hours.entry(hour).or_insert_with(|| {
+        let usual = len / count.max(1);
+        HourTable::with_capacity_and_hasher(usual, Default::default())
+    })
 }
 
 impl<'a> IntoIterator for &'a BucketTable {
