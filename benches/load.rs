@@ -5,10 +5,14 @@
 
 use std::hint::black_box;
 
-use apportion::calc::bucket::Buckets;
+use chrono::{DateTime, TimeDelta};
+use chrono_tz::Tz;
+
+use apportion::calc::bucket::{Buckets, LocalClock};
 use apportion::config::{Settings, SourceSpec};
 use apportion::load::chunks::{Chunk, Fields, Splitter, each_record, each_row};
 use apportion::load::requests::{RequestFilter, request_key};
+use apportion::load::timestamp::{TimestampReader, parse_timestamp};
 use apportion::load::{Capture, Dataset, Input, UsageRecord, generic, spec_for};
 use apportion::sample;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -154,6 +158,52 @@ fn marking(c: &mut Criterion) {
     group.finish();
 }
 
+/// A million timestamps as a generated month writes them: in time order, from the first local
+/// hour of November in Berlin, a few seconds apart, with milliseconds.
+fn month_of_timestamps() -> Vec<String> {
+    const TIMESTAMPS: i64 = 1_000_000;
+    let start = DateTime::parse_from_rfc3339("2026-10-31T23:00:00.002Z").expect("the start");
+    let step = 30 * 86_400_000 / TIMESTAMPS;
+    (0..TIMESTAMPS)
+        .map(|i| {
+            let at = start + TimeDelta::milliseconds(i * step + i % 7);
+            at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        })
+        .collect()
+}
+
+/// Reading each row's timestamp and finding its local hour and day, as a worker does.
+fn timestamps(c: &mut Criterion) {
+    let texts = month_of_timestamps();
+    let zone = Tz::Europe__Berlin;
+    let mut group = c.benchmark_group("read timestamps");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function("parse and local clock", |b| {
+        b.iter(|| {
+            let mut clock = LocalClock::new(zone);
+            let mut hours = 0;
+            for text in black_box(&texts) {
+                let instant = parse_timestamp(text, Tz::UTC).expect("a timestamp");
+                hours += clock.local(instant).0.0;
+            }
+            hours
+        })
+    });
+    group.bench_function("reader and local clock", |b| {
+        b.iter(|| {
+            let mut reader = TimestampReader::new();
+            let mut clock = LocalClock::new(zone);
+            let mut hours = 0;
+            for text in black_box(&texts) {
+                let instant = reader.parse(text, Tz::UTC).expect("a timestamp");
+                hours += clock.local(instant).0.0;
+            }
+            hours
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let (settings, logs) = month();
     let spec = spec_for(&settings, sample::LOGS_NAME);
@@ -161,6 +211,7 @@ fn benches(c: &mut Criterion) {
     bucketing(c, &settings, &spec, &logs);
     reading(c, &settings, &spec, &logs);
     marking(c);
+    timestamps(c);
 }
 
 criterion_group!(load, benches);

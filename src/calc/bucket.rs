@@ -93,13 +93,29 @@ pub fn weekday_of_day(day: i64) -> usize {
 
 /// Finds the local hour and day of UTC instants quickly when they come roughly in order: the
 /// zone's offset is looked up once per UTC hour and reused for every instant of that hour,
-/// unless the offset changes within it, when each instant is converted on its own.
+/// unless the offset changes within it, when each instant is converted on its own. The UTC
+/// hour is told by the instant's date and hour of the day, which it holds as they are, rather
+/// than by its Unix time, which takes a calculation of days.
 #[derive(Debug, Clone)]
 pub struct LocalClock {
     zone: Tz,
-    utc_hour: i64,
-    offset: Option<i64>,
+    /// The UTC hour last met (its date and hour of the day) and how to convert its instants.
+    hour: Option<(NaiveDate, u32, UtcHour)>,
     day: Option<(i64, NaiveDate)>,
+}
+
+/// How the instants of one UTC hour are converted.
+#[derive(Debug, Clone, Copy)]
+enum UtcHour {
+    /// The offset is steady and a whole number of hours: the whole UTC hour falls in one
+    /// local hour of one local day.
+    Whole(LocalHour, NaiveDate),
+    /// The offset is steady but not a whole number of hours (as in Kolkata), so the UTC hour
+    /// is split between two local hours: the local time of its start, in seconds from
+    /// 1970-01-01 00:00 local.
+    Split(i64),
+    /// The offset changes within the hour, or the calendar cannot name the local time.
+    Changing,
 }
 
 impl LocalClock {
@@ -107,30 +123,61 @@ impl LocalClock {
     pub fn new(zone: Tz) -> LocalClock {
         LocalClock {
             zone,
-            utc_hour: i64::MIN,
-            offset: None,
+            hour: None,
             day: None,
         }
     }
 
     /// The local hour and local day of `instant`, as [`LocalHour::of`] gives them.
+    #[inline]
     pub fn local(&mut self, instant: DateTime<Utc>) -> (LocalHour, NaiveDate) {
-        let seconds = instant.timestamp();
-        let utc_hour = seconds.div_euclid(3600);
-        if utc_hour != self.utc_hour {
-            self.utc_hour = utc_hour;
-            self.offset = steady_offset(self.zone, utc_hour);
+        let utc = instant.naive_utc();
+        let of_day = utc.time().num_seconds_from_midnight();
+        match self.utc_hour(utc.date(), of_day / 3600) {
+            UtcHour::Whole(hour, day) => (hour, day),
+            UtcHour::Split(start) => match self.local_of(start + i64::from(of_day % 3600)) {
+                Some(local) => local,
+                None => Self::convert(instant, self.zone),
+            },
+            UtcHour::Changing => Self::convert(instant, self.zone),
         }
-        match self.offset {
-            Some(offset) => {
-                let local = seconds + offset;
-                match self.day_of(local.div_euclid(86_400)) {
-                    Some(day) => (LocalHour(local.div_euclid(3600)), day),
-                    None => Self::convert(instant, self.zone),
-                }
+    }
+
+    /// How to convert the instants of the UTC hour `hour` of `date`, kept from one call to
+    /// the next: rows of one hour come together.
+    fn utc_hour(&mut self, date: NaiveDate, hour: u32) -> UtcHour {
+        if let Some((known_date, known_hour, known)) = self.hour {
+            if known_date == date && known_hour == hour {
+                return known;
             }
-            None => Self::convert(instant, self.zone),
         }
+        let unix_hour =
+            i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE) * 24 + i64::from(hour);
+        let known = self.utc_hour_from_offset(unix_hour);
+        self.hour = Some((date, hour, known));
+        known
+    }
+
+    /// How to convert the instants of a UTC hour, counted from 1970-01-01 00:00 UTC.
+    fn utc_hour_from_offset(&mut self, unix_hour: i64) -> UtcHour {
+        let Some(offset) = steady_offset(self.zone, unix_hour) else {
+            return UtcHour::Changing;
+        };
+        let start = unix_hour * 3600 + offset;
+        if offset % 3600 != 0 {
+            return UtcHour::Split(start);
+        }
+        match self.local_of(start) {
+            Some((hour, day)) => UtcHour::Whole(hour, day),
+            None => UtcHour::Changing,
+        }
+    }
+
+    /// The local hour and day of a local time in seconds from 1970-01-01 00:00 local; `None`
+    /// when the calendar cannot name the day.
+    fn local_of(&mut self, local: i64) -> Option<(LocalHour, NaiveDate)> {
+        let day = self.day_of(local.div_euclid(86_400))?;
+        Some((LocalHour(local.div_euclid(3600)), day))
     }
 
     /// The date of a day counted from 1970-01-01, kept from one call to the next: rows of one

@@ -5,7 +5,7 @@
 //! milliseconds (told apart by size: any value above 10^11 is taken as milliseconds, which is
 //! unambiguous for dates between 1973 and 5138).
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Above this a Unix number is read as milliseconds.
@@ -42,30 +42,105 @@ pub fn parse_timestamp(text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
 /// which is several times faster than the general parser. Anything else, and any value out of
 /// range (a leap second, the 31st of a short month), is left to the general parser: `None`.
 fn parse_utc_fast(text: &str) -> Option<DateTime<Utc>> {
-    let bytes = text.as_bytes();
-    let (body, fraction) = match bytes {
-        [body @ .., b'Z'] if body.len() == 19 => (body, &[][..]),
-        [body @ .., b'Z'] if body.len() > 20 && body[19] == b'.' => body.split_at(19),
+    let (date, rest) = split_utc(text)?;
+    let date = parse_date(date)?;
+    Some(date.and_time(parse_time(rest)?).and_utc())
+}
+
+/// Reads the timestamps of rows that come mostly in time order, as a worker reads a chunk:
+/// the date of the form gateways write most is read once for all the rows of a day rather
+/// than once a row. What it gives is what [`parse_timestamp`] gives.
+#[derive(Debug, Clone, Default)]
+pub struct TimestampReader {
+    /// The last date read, and the text it was read from.
+    day: Option<([u8; 10], NaiveDate)>,
+}
+
+impl TimestampReader {
+    /// A reader that knows no date yet.
+    pub fn new() -> TimestampReader {
+        TimestampReader::default()
+    }
+
+    /// Parses a timestamp as [`parse_timestamp`] does; `zone` is the zone of naive date-times.
+    #[inline]
+    pub fn parse(&mut self, text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
+        match self.parse_utc(text) {
+            Some(instant) => Ok(instant),
+            None => parse_timestamp(text, zone),
+        }
+    }
+
+    /// [`parse_utc_fast`] with the date kept from the row before. The text is not trimmed:
+    /// one that fits the form begins with a digit and ends with `Z`, so trimming would not
+    /// change it, and one with spaces around goes to [`parse_timestamp`], which trims.
+    #[inline]
+    fn parse_utc(&mut self, text: &str) -> Option<DateTime<Utc>> {
+        let (date, rest) = split_utc(text)?;
+        let date = self.date(date)?;
+        Some(date.and_time(parse_time(rest)?).and_utc())
+    }
+
+    /// The date of `YYYY-MM-DD`, read only when it differs from the last one.
+    fn date(&mut self, text: &[u8; 10]) -> Option<NaiveDate> {
+        if let Some((known, date)) = self.day {
+            if known == *text {
+                return Some(date);
+            }
+        }
+        let date = parse_date(text)?;
+        self.day = Some((*text, date));
+        Some(date)
+    }
+}
+
+/// Splits `YYYY-MM-DDTHH:MM:SS[.fraction]Z` into its date and the rest after the date, still
+/// unchecked; `None` when the length or the ending does not fit the form.
+#[inline]
+fn split_utc(text: &str) -> Option<(&[u8; 10], &[u8])> {
+    let bytes = match text.as_bytes() {
+        [body @ .., b'Z'] if body.len() == 19 || (body.len() > 20 && body[19] == b'.') => body,
         _ => return None,
     };
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(at, byte)| body[at] != byte) {
+    let (date, rest) = bytes.split_first_chunk::<10>()?;
+    Some((date, rest))
+}
+
+/// The date of `YYYY-MM-DD`; `None` when it is not one or does not exist.
+fn parse_date(text: &[u8; 10]) -> Option<NaiveDate> {
+    if text[4] != b'-' || text[7] != b'-' {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        body[range].iter().try_fold(0u32, |value, &b| {
-            b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
-        })
-    };
-    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let year = digits(&text[0..4])?;
+    NaiveDate::from_ymd_opt(year as i32, digits(&text[5..7])?, digits(&text[8..10])?)
+}
+
+/// The time of `THH:MM:SS[.fraction]`; `None` when it is not one or is out of range (hour 24,
+/// a leap second).
+#[inline]
+fn parse_time(text: &[u8]) -> Option<NaiveTime> {
+    let (clock, fraction) = text.split_at(9);
+    if clock[0] != b'T' || clock[3] != b':' || clock[6] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (
+        digits(&clock[1..3])?,
+        digits(&clock[4..6])?,
+        digits(&clock[7..9])?,
+    );
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let nanos = fraction_nanos(&fraction[1.min(fraction.len())..])?;
-    let seconds = i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
-    DateTime::from_timestamp(seconds, nanos)
+    let nanos = fraction_nanos(fraction.get(1..).unwrap_or_default())?;
+    NaiveTime::from_num_seconds_from_midnight_opt(hour * 3600 + minute * 60 + second, nanos)
+}
+
+/// The value of a few decimal digits; `None` when one is not a digit.
+#[inline]
+fn digits(text: &[u8]) -> Option<u32> {
+    text.iter().try_fold(0u32, |value, &b| {
+        b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
+    })
 }
 
 /// Days from 0001-01-01 to 1970-01-01.
@@ -73,13 +148,25 @@ pub const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Nanoseconds of the digits after a decimal point (at most nine are kept, as the general
 /// parser keeps them); `None` when they are not all digits.
-fn fraction_nanos(digits: &[u8]) -> Option<u32> {
-    if !digits.iter().all(u8::is_ascii_digit) {
+#[inline]
+fn fraction_nanos(text: &[u8]) -> Option<u32> {
+    const SCALE: [u32; 10] = [
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    let (kept, rest) = text.split_at(text.len().min(9));
+    if !rest.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let kept = &digits[..digits.len().min(9)];
-    let value = kept.iter().fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
-    Some(value * 10u32.pow(9 - kept.len() as u32))
+    Some(digits(kept)? * SCALE[kept.len()])
 }
 
 fn is_decimal_number(text: &str) -> bool {
@@ -134,6 +221,7 @@ pub fn from_local(naive: NaiveDateTime, zone: Tz) -> Result<DateTime<Utc>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calc::bucket::{LocalClock, LocalHour};
 
     proptest::proptest! {
         /// The fast path reads what the general parser reads, and leaves it what it cannot.
@@ -164,16 +252,157 @@ mod tests {
             }
             proptest::prop_assert_eq!(
                 parse_timestamp(&text, Tz::UTC).ok(),
-                general.or_else(|| parse_timestamp_slow(&text)),
+                general.or_else(|| parse_timestamp_slow(&text, Tz::UTC)),
                 "{}", text
             );
         }
     }
 
+    /// Ways to spoil a timestamp of the fast path's form, some of which the general parser
+    /// still reads: out of range (hour 24, minute 60, a leap second, a day or month that does
+    /// not exist), not a digit, an offset, no zone, spaces around, a point with no digits.
+    const SPOILS: [&str; 14] = [
+        "",
+        "hour 24",
+        "minute 60",
+        "second 60",
+        "day 29",
+        "day 30",
+        "day 31",
+        "day 00",
+        "month 13",
+        "letter",
+        "offset",
+        "naive",
+        "spaces",
+        "point",
+    ];
+
+    fn spoil(text: &str, how: &str) -> String {
+        let replace = |range: std::ops::Range<usize>, with: &str| {
+            let mut text = text.to_string();
+            text.replace_range(range, with);
+            text
+        };
+        match how {
+            "hour 24" => replace(11..13, "24"),
+            "minute 60" => replace(14..16, "60"),
+            "second 60" => replace(17..19, "60"),
+            "day 29" => replace(8..10, "29"),
+            "day 30" => replace(8..10, "30"),
+            "day 31" => replace(8..10, "31"),
+            "day 00" => replace(8..10, "00"),
+            "month 13" => replace(5..7, "13"),
+            "letter" => replace(15..16, "x"),
+            "offset" => text.replace('Z', "+00:00"),
+            "naive" => text.replace('Z', ""),
+            "spaces" => format!(" {text} "),
+            "point" => text.replace('Z', ".Z"),
+            _ => text.to_string(),
+        }
+    }
+
+    /// The instant a timestamp stands for as the general parsers read it, and its local hour
+    /// and day as converting it on its own gives them.
+    fn read_slowly(text: &str, zone: Tz) -> Result<(DateTime<Utc>, LocalHour, NaiveDate), String> {
+        let instant = match DateTime::parse_from_rfc3339(text.trim()) {
+            Ok(parsed) => parsed.with_timezone(&Utc),
+            Err(_) => parse_timestamp_slow(text, zone).ok_or_else(|| {
+                parse_timestamp(text, zone).expect_err("the general parsers refuse it")
+            })?,
+        };
+        let local = instant.with_timezone(&zone).date_naive();
+        Ok((instant, LocalHour::of(instant, zone), local))
+    }
+
+    proptest::proptest! {
+        /// A reader and a clock kept from row to row, as a worker keeps them, read what the
+        /// general parsers read and convert as converting each instant on its own does: across
+        /// days, months, a leap day and changes of daylight-saving time, in zones with
+        /// half-hour offsets, with rows out of order and spoilt rows that share the date of
+        /// the rows around them.
+        #[test]
+        fn a_reader_and_a_clock_agree_with_reading_each_row_on_its_own(
+            start in proptest::sample::select(vec![
+                1_761_440_000i64, // 2025-10-26, summer time ends in Europe
+                1_767_225_000,    // 2025-12-31, the year ends
+                1_774_745_000,    // 2026-03-29, summer time begins in Europe
+                1_775_340_000,    // 2026-04-05, Lord Howe turns back half an hour
+                1_835_395_000,    // 2028-02-28, before a leap day
+            ]),
+            steps in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        8 => 0i64..20,
+                        2 => -3_600i64..3_600,
+                        1 => -100_000i64..200_000,
+                    ],
+                    proptest::option::of("[0-9]{1,12}"),
+                    proptest::sample::select(SPOILS.to_vec()),
+                    proptest::bool::weighted(0.2),
+                ),
+                1..150,
+            ),
+            zone in proptest::sample::select(vec![
+                Tz::Europe__Berlin,
+                Tz::Asia__Kolkata,
+                Tz::America__St_Johns,
+                Tz::Australia__Lord_Howe,
+                Tz::UTC,
+            ]),
+        ) {
+            let mut reader = TimestampReader::new();
+            let mut clock = LocalClock::new(zone);
+            let mut seconds = start;
+            for (step, fraction, how, spoilt) in steps {
+                seconds += step;
+                let fraction = fraction.map(|digits| format!(".{digits}")).unwrap_or_default();
+                let at = DateTime::from_timestamp(seconds, 0).unwrap();
+                let text = format!("{}{fraction}Z", at.format("%Y-%m-%dT%H:%M:%S"));
+                let text = if spoilt { spoil(&text, how) } else { text };
+                let fast = reader
+                    .parse(&text, zone)
+                    .map(|instant| (instant, clock.local(instant)));
+                let slow = read_slowly(&text, zone)
+                    .map(|(instant, hour, day)| (instant, (hour, day)));
+                proptest::prop_assert_eq!(fast, slow, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_reader_keeps_the_date_but_checks_the_time() {
+        let mut reader = TimestampReader::new();
+        let read = |reader: &mut TimestampReader, text: &str| reader.parse(text, Tz::UTC);
+        assert_eq!(
+            read(&mut reader, "2026-10-31T23:00:02.032Z"),
+            Ok(utc("2026-10-31T23:00:02.032Z"))
+        );
+        assert_eq!(
+            read(&mut reader, "2026-10-31T23:59:60Z"),
+            Ok(utc("2026-10-31T23:59:60Z"))
+        );
+        assert!(read(&mut reader, "2026-10-31T24:00:00Z").is_err());
+        assert!(read(&mut reader, "2026-10-31T23:00:0xZ").is_err());
+        assert_eq!(
+            read(&mut reader, "2026-11-01T00:00:00.5Z"),
+            Ok(utc("2026-11-01T00:00:00.5Z"))
+        );
+        assert!(read(&mut reader, "2026-02-30T00:00:00Z").is_err());
+        assert_eq!(
+            read(&mut reader, " 2026-11-01T00:00:01Z "),
+            Ok(utc("2026-11-01T00:00:01Z"))
+        );
+        assert_eq!(
+            read(&mut reader, "2026-11-01 01:00:00"),
+            Ok(utc("2026-11-01T01:00:00Z"))
+        );
+    }
+
     /// What the parser gives without its fast path.
-    fn parse_timestamp_slow(text: &str) -> Option<DateTime<Utc>> {
+    fn parse_timestamp_slow(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
         let naive = parse_naive(text.trim())?;
-        from_local(naive, Tz::UTC).ok()
+        from_local(naive, zone).ok()
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
