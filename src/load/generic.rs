@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use super::chunks::{Chunk, Fields, Splitter, each_field, each_record, each_row};
 use super::parallel::{self, Part};
 use super::requests::{Wanted, request_key};
-use super::timestamp::parse_timestamp;
+use super::timestamp::TimestampReader;
 use super::{Caller, Dataset, Input, LoadError, Tokens, UsageRecord, Window};
 use crate::calc::bucket::{BucketKey, CallerId, Figures, LocalClock, SourceId};
 use crate::config::{ColumnMap, SourceSpec};
@@ -341,6 +341,7 @@ impl<'a> RowReader<'a> {
             part: Part::default(),
             callers: FxHashMap::default(),
             key: Vec::new(),
+            times: TimestampReader::new(),
             clock: LocalClock::new(window.zone),
         };
         each_row(chunk, |row, (line, _)| {
@@ -394,7 +395,7 @@ impl<'a> RowReader<'a> {
         line: u64,
         folder: &mut Folder,
     ) -> Result<(), String> {
-        let view = self.view(row)?;
+        let view = self.view(row, &mut folder.times)?;
         let (hour, day) = folder.clock.local(view.timestamp);
         window.admit_day(view.timestamp, day)?;
         super::check_plausible(&view.tokens, 1)?;
@@ -435,7 +436,7 @@ impl<'a> RowReader<'a> {
     }
 
     fn parse(&self, row: &ByteRecord, line: u64, offset: u64) -> Result<UsageRecord, String> {
-        let view = self.view(row)?;
+        let view = self.view(row, &mut TimestampReader::new())?;
         Ok(UsageRecord {
             line,
             offset,
@@ -451,7 +452,13 @@ impl<'a> RowReader<'a> {
         })
     }
 
-    fn view<'r>(&'r self, row: &'r impl Fields) -> Result<View<'r>, String> {
+    /// The fields of a row, checked; `times` reads its timestamp, remembering the date of the
+    /// row before.
+    fn view<'r>(
+        &'r self,
+        row: &'r impl Fields,
+        times: &mut TimestampReader,
+    ) -> Result<View<'r>, String> {
         let c = self.columns;
         if row.field_count() != c.width {
             return Err(format!(
@@ -460,7 +467,8 @@ impl<'a> RowReader<'a> {
                 row.field_count()
             ));
         }
-        let timestamp = parse_timestamp(text(row, c.timestamp, c)?, self.zone)
+        let timestamp = times
+            .parse(text(row, c.timestamp, c)?, self.zone)
             .map_err(|e| format!("column '{}': {e}", c.name(c.timestamp)))?;
         let model = match optional(row, c.model, c)? {
             Some(model) => model,
@@ -568,6 +576,7 @@ struct Folder {
     part: Part,
     callers: FxHashMap<Vec<u8>, CallerId>,
     key: Vec<u8>,
+    times: TimestampReader,
     clock: LocalClock,
 }
 
