@@ -252,26 +252,27 @@ impl Fields for ByteRecord {
     }
 }
 
-/// A row of a chunk without quotes: its line, and where each field ends in it.
+/// A row of a chunk without quotes: its line, and where each field begins in it.
 pub struct PlainRow<'a> {
     line: &'a str,
-    ends: &'a [usize],
+    /// Where field `i` begins is `starts[i]`, and it ends just before `starts[i + 1]` (at
+    /// its comma); the last entry is one past the end of the line, as if a comma followed.
+    /// Both ends of a field are then read from one place, whatever its index.
+    starts: &'a [u32],
 }
 
 impl Fields for PlainRow<'_> {
+    #[inline]
     fn field_count(&self) -> usize {
-        self.ends.len()
+        self.starts.len() - 1
     }
 
+    #[inline]
     fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
-        let Some(&end) = self.ends.get(index) else {
-            return Ok("");
-        };
-        let start = match index {
-            0 => 0,
-            _ => self.ends[index - 1] + 1,
-        };
-        Ok(&self.line[start..end])
+        match self.starts.get(index..) {
+            Some([start, next, ..]) => Ok(&self.line[*start as usize..*next as usize - 1]),
+            _ => Ok(""),
+        }
     }
 
     fn is_blank(&self) -> bool {
@@ -316,7 +317,10 @@ pub enum Row<'a> {
     Parsed(&'a ByteRecord),
 }
 
+// Inlined into the caller, which asks a row for a dozen fields: the variant is then looked
+// at where the field is used, not through a call per field.
 impl Fields for Row<'_> {
+    #[inline]
     fn field_count(&self) -> usize {
         match self {
             Row::Plain(row) => row.field_count(),
@@ -325,6 +329,7 @@ impl Fields for Row<'_> {
         }
     }
 
+    #[inline]
     fn text(&self, index: usize) -> Result<&str, std::str::Utf8Error> {
         match self {
             Row::Plain(row) => row.text(index),
@@ -373,71 +378,226 @@ fn walk_rows(
     fields: Option<usize>,
     mut take: impl FnMut(Result<Row<'_>, String>, (u64, u64)),
 ) {
-    let Some(text) = plain_text(&chunk.bytes) else {
+    // Field starts are kept as `u32`, which a line of 4 GiB would overflow.
+    let text = plain_text(&chunk.bytes).filter(|text| text.len() < u32::MAX as usize);
+    let Some(text) = text else {
         each_record(chunk, |record, place| take(record.map(Row::Parsed), place));
         return;
     };
 
-    let mut quoted = QuotedSplitter::default();
-    let mut ends = Vec::new();
-    let mut line_number = chunk.first_line;
-    let mut start = 0;
-    while start < text.len() {
-        let place = (line_number, chunk.first_offset + start as u64);
-        let end =
-            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |at| start + at);
-        let line = &text[start..end];
+    let mut lines = LineSplitter::new(chunk, text, fields.unwrap_or(usize::MAX));
+    let mut at = 0;
+    loop {
+        while at < text.len() {
+            at = lines.split_block(at, &mut take);
+        }
+        if lines.line_start >= text.len() {
+            return;
+        }
+        match lines.end_line(text.len(), &mut take) {
+            Some(resume) => at = resume,
+            None => return,
+        }
+    }
+}
 
-        ends.clear();
-        let quoted_row = match fields {
-            None => split_at_commas(line.as_bytes(), &mut ends),
-            Some(fields) => split_first_fields(line.as_bytes(), fields, &mut ends),
-        };
+/// Where the commas and line feeds are in the 64 bytes of text from `at`: bit `i` of each
+/// mask stands for byte `at + i`, and bytes past the end of the text count as neither.
+/// The bytes are compared in a loop the compiler turns into vector compares, and each 8
+/// bytes of results are gathered into 8 bits by one multiplication. Walking the bits then
+/// finds every field end without a search that restarts at each comma.
+struct BlockMarks {
+    commas: u64,
+    line_feeds: u64,
+}
 
-        if quoted_row {
-            let consumed = quoted.split(&text.as_bytes()[start..]);
-            let row = QuotedRow {
-                bytes: &quoted.output[..quoted.length],
-                ends: &quoted.ends[..quoted.fields],
-            };
-            take(Ok(Row::Quoted(row)), place);
-            line_number += memchr::memchr_iter(b'\n', &text.as_bytes()[start..start + consumed])
-                .count() as u64;
-            start += consumed;
-            continue;
+impl BlockMarks {
+    fn of(bytes: &[u8], at: usize) -> BlockMarks {
+        let block = block_at(bytes, at);
+
+        // 1 for a comma, 2 for a line feed, 0 for any other byte.
+        let mut kinds = [0u8; 64];
+        for (kind, &byte) in kinds.iter_mut().zip(&block) {
+            *kind = (byte == b',') as u8 | ((byte == b'\n') as u8) << 1;
         }
 
+        let mut marks = BlockMarks {
+            commas: 0,
+            line_feeds: 0,
+        };
+        for (index, eight) in kinds.chunks_exact(8).enumerate() {
+            let word = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+            marks.commas |= low_bits(word) << (8 * index);
+            marks.line_feeds |= low_bits(word >> 1) << (8 * index);
+        }
+        marks
+    }
+}
+
+/// The 64 bytes from `at`, with zeros past the end of `bytes`.
+fn block_at(bytes: &[u8], at: usize) -> [u8; 64] {
+    match bytes.get(at..at + 64) {
+        Some(whole) => whole.try_into().unwrap_or([0; 64]),
+        None => {
+            let mut padded = [0; 64];
+            let rest = &bytes[at.min(bytes.len())..];
+            padded[..rest.len()].copy_from_slice(rest);
+            padded
+        }
+    }
+}
+
+/// The lowest bit of each byte of `word`, gathered into one byte: the first byte's into bit
+/// 0. The multiplication adds a copy of the word shifted so that each byte's bit lands in the
+/// top byte, at its own place; no two copies overlap there.
+fn low_bits(word: u64) -> u64 {
+    const LOW_BIT_OF_EACH_BYTE: u64 = 0x0101_0101_0101_0101;
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    (word & LOW_BIT_OF_EACH_BYTE).wrapping_mul(GATHER) >> 56
+}
+
+/// Splits the lines of a chunk's text at commas block by block, handing each row on as soon
+/// as its line ends; a line with a quote is handed to the CSV parser instead.
+struct LineSplitter<'t> {
+    text: &'t str,
+    first_offset: u64,
+    /// The line being split: where it begins in the text, and its number in the file.
+    line_start: usize,
+    line_number: u64,
+    /// Where the fields found so far on the line begin, as [`PlainRow`] holds them.
+    starts: Vec<u32>,
+    /// How many field ends to find on a line; the rest of the line is not split.
+    fields: usize,
+    /// The first quote at or after `line_start` (the text's length when there is none):
+    /// quotes are rare, so one search finds the next rather than a mask per block.
+    next_quote: usize,
+    quoted: QuotedSplitter,
+}
+
+impl<'t> LineSplitter<'t> {
+    fn new(chunk: &Chunk, text: &'t str, fields: usize) -> LineSplitter<'t> {
+        let mut lines = LineSplitter {
+            text,
+            first_offset: chunk.first_offset,
+            line_start: 0,
+            line_number: chunk.first_line,
+            starts: Vec::with_capacity(32),
+            fields,
+            next_quote: 0,
+            quoted: QuotedSplitter::default(),
+        };
+        lines.find_quote_from(0);
+        lines.begin_line(0);
+        lines
+    }
+
+    /// Splits the 64 bytes from `at`, ending every line that ends in them; returns where the
+    /// next block begins (after the row, when a row with quotes was read).
+    fn split_block(
+        &mut self,
+        at: usize,
+        take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
+    ) -> usize {
+        let BlockMarks {
+            mut commas,
+            mut line_feeds,
+        } = BlockMarks::of(self.text.as_bytes(), at);
+        loop {
+            let before_line_feed = line_feeds.wrapping_sub(1) & !line_feeds;
+            self.add_field_ends(at, commas & before_line_feed);
+            if line_feeds == 0 {
+                return at + 64;
+            }
+
+            let end = at + line_feeds.trailing_zeros() as usize;
+            if let Some(resume) = self.end_line(end, take) {
+                return resume;
+            }
+
+            let through_line_feed = line_feeds ^ line_feeds.wrapping_sub(1);
+            commas &= !through_line_feed;
+            line_feeds &= !through_line_feed;
+        }
+    }
+
+    /// Notes a field end at each comma of `commas` (bits of the block at `at`), up to the
+    /// number of fields wanted.
+    fn add_field_ends(&mut self, at: usize, mut commas: u64) {
+        // The block may begin before the line (on the line before it), so this wraps; a
+        // field start, which lies on the line, does not.
+        let block_in_line = at.wrapping_sub(self.line_start) as u32;
+        while commas != 0 && self.starts.len() <= self.fields {
+            let comma_in_line = block_in_line.wrapping_add(commas.trailing_zeros());
+            self.starts.push(comma_in_line + 1);
+            commas &= commas - 1;
+        }
+    }
+
+    /// Ends the line at `end` (its line feed, or the end of the text) and hands its row to
+    /// `take`; returns where to go on when the line had a quote and the parser read the row.
+    fn end_line(
+        &mut self,
+        end: usize,
+        take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
+    ) -> Option<usize> {
+        let place = (self.line_number, self.first_offset + self.line_start as u64);
+        if self.next_quote < end {
+            let resume = self.read_quoted_row(place, take);
+            self.begin_line(resume);
+            return Some(resume);
+        }
+
+        let line = &self.text[self.line_start..end];
         let line = line.strip_suffix('\r').unwrap_or(line);
         if !line.is_empty() {
-            if ends.len() < fields.unwrap_or(usize::MAX) {
-                ends.push(line.len());
+            if self.starts.len() <= self.fields {
+                self.starts.push(line.len() as u32 + 1);
             }
-            take(Ok(Row::Plain(PlainRow { line, ends: &ends })), place);
+            let row = PlainRow {
+                line,
+                starts: &self.starts,
+            };
+            take(Ok(Row::Plain(row)), place);
         }
-        line_number += 1;
-        start = end + 1;
+        self.line_number += 1;
+        self.begin_line(end + 1);
+        None
     }
-}
 
-/// Collects where the line's fields end at its commas; `true` when the line has a quote
-/// (and must go to the parser).
-fn split_at_commas(line: &[u8], ends: &mut Vec<usize>) -> bool {
-    for at in memchr::memchr2_iter(b',', b'"', line) {
-        if line[at] == b'"' {
-            return true;
+    /// Reads the row at the line start with the CSV parser (its quoted fields may hold line
+    /// feeds) and hands it to `take`; returns where the row ends.
+    fn read_quoted_row(
+        &mut self,
+        place: (u64, u64),
+        take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
+    ) -> usize {
+        let rest = &self.text.as_bytes()[self.line_start..];
+        let consumed = self.quoted.split(rest);
+        let row = QuotedRow {
+            bytes: &self.quoted.output[..self.quoted.length],
+            ends: &self.quoted.ends[..self.quoted.fields],
+        };
+        take(Ok(Row::Quoted(row)), place);
+        self.line_number += memchr::memchr_iter(b'\n', &rest[..consumed]).count() as u64;
+        self.line_start + consumed
+    }
+
+    /// Starts a line at `start`, with no field found on it yet.
+    fn begin_line(&mut self, start: usize) {
+        self.line_start = start;
+        self.starts.clear();
+        self.starts.push(0);
+        if self.next_quote < start {
+            self.find_quote_from(start);
         }
-        ends.push(at);
     }
-    false
-}
 
-/// As [`split_at_commas`], for the first `fields` fields only.
-fn split_first_fields(line: &[u8], fields: usize, ends: &mut Vec<usize>) -> bool {
-    if memchr::memchr(b'"', line).is_some() {
-        return true;
+    /// Finds the first quote at or after `start`.
+    fn find_quote_from(&mut self, start: usize) {
+        let bytes = self.text.as_bytes();
+        let rest = bytes.get(start..).unwrap_or_default();
+        self.next_quote = memchr::memchr(b'"', rest).map_or(bytes.len(), |at| start + at);
     }
-    ends.extend(memchr::memchr_iter(b',', line).take(fields));
-    false
 }
 
 /// Splits one row that has quotes with the CSV parser, keeping its buffers from row to row.
@@ -773,6 +933,30 @@ mod tests {
             text in "[a,\"\r\n é]{0,60}",
             index in 0usize..5,
         ) {
+            let (alone, whole) = field_both_ways(text.as_bytes(), index);
+            proptest::prop_assert_eq!(alone, whole);
+        }
+    }
+
+    proptest::proptest! {
+        // Lines longer than a 64-byte block, and text that ends anywhere in one.
+        #[test]
+        fn any_text_is_split_into_rows_as_the_parser_splits_it(
+            text in "[a,\"\r\n é0-9]{0,300}",
+        ) {
+            let (fast, parsed) = rows_both_ways(text.as_bytes());
+            proptest::prop_assert_eq!(fast, parsed);
+        }
+
+        // Carriage returns only before line feeds, so that the text takes the fast path.
+        #[test]
+        fn any_text_with_crlf_is_split_into_rows_as_the_parser_splits_it(
+            text in "([a,\" é0-9]|\r\n|\n){0,300}",
+            index in 0usize..20,
+        ) {
+            proptest::prop_assert!(plain_text(text.as_bytes()).is_some());
+            let (fast, parsed) = rows_both_ways(text.as_bytes());
+            proptest::prop_assert_eq!(fast, parsed);
             let (alone, whole) = field_both_ways(text.as_bytes(), index);
             proptest::prop_assert_eq!(alone, whole);
         }
