@@ -541,14 +541,17 @@ impl<'t> LineSplitter<'t> {
         take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
     ) -> Option<usize> {
         let place = (self.line_number, self.first_offset + self.line_start as u64);
+        let line = &self.text[self.line_start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if self.next_quote < end {
-            let resume = self.read_quoted_row(place, take);
+            let resume = match self.quoted.split_simple(line.as_bytes()) {
+                true => self.take_quoted_line(end, place, take),
+                false => self.read_quoted_row(place, take),
+            };
             self.begin_line(resume);
             return Some(resume);
         }
 
-        let line = &self.text[self.line_start..end];
-        let line = line.strip_suffix('\r').unwrap_or(line);
         if !line.is_empty() {
             if self.starts.len() <= self.fields {
                 self.starts.push(line.len() as u32 + 1);
@@ -580,6 +583,25 @@ impl<'t> LineSplitter<'t> {
         take(Ok(Row::Quoted(row)), place);
         self.line_number += memchr::memchr_iter(b'\n', &rest[..consumed]).count() as u64;
         self.line_start + consumed
+    }
+
+    /// Hands on the row of a line with quotes that [`QuotedSplitter::split_simple`] split,
+    /// as the parser would have; returns where the next line begins.
+    fn take_quoted_line(
+        &mut self,
+        end: usize,
+        place: (u64, u64),
+        take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
+    ) -> usize {
+        let row = QuotedRow {
+            bytes: &self.quoted.output[..self.quoted.length],
+            ends: &self.quoted.ends[..self.quoted.fields],
+        };
+        take(Ok(Row::Quoted(row)), place);
+        if end < self.text.len() {
+            self.line_number += 1;
+        }
+        end + 1
     }
 
     /// Starts a line at `start`, with no field found on it yet.
@@ -664,6 +686,62 @@ impl QuotedSplitter {
         self.length = length;
         self.fields = fields;
         consumed
+    }
+}
+
+impl QuotedSplitter {
+    /// Splits a line (without its line ending) whose quotes all enclose whole fields, as
+    /// `"Sales, EMEA"` does, into the buffers as [`QuotedSplitter::split`] would; `false`,
+    /// with nothing split, for any other use of quotes (a doubled quote, a quote inside a
+    /// field or after its closing quote, a field that goes on past the line), which is left
+    /// to the parser. Such lines are common in logs, and the parser reads them byte by byte.
+    fn split_simple(&mut self, line: &[u8]) -> bool {
+        let (mut length, mut fields, mut start) = (0, 0, 0);
+        loop {
+            let Some((content, next)) = simple_field(line, start) else {
+                return false;
+            };
+            let bytes = &line[content];
+            if self.output.len() < length + bytes.len() {
+                self.output
+                    .resize((length + bytes.len()).next_power_of_two(), 0);
+            }
+            if self.ends.len() <= fields {
+                self.ends.resize(self.ends.len() * 2, 0);
+            }
+            self.output[length..length + bytes.len()].copy_from_slice(bytes);
+            length += bytes.len();
+            self.ends[fields] = length;
+            fields += 1;
+
+            match next {
+                Some(next) => start = next,
+                None => break,
+            }
+        }
+        self.length = length;
+        self.fields = fields;
+        true
+    }
+}
+
+/// The field of `line` that begins at `start`: the range of its text, and where the next
+/// field begins (`None` for the last). `None` when quotes are used in it in any way other
+/// than around the whole field.
+fn simple_field(line: &[u8], start: usize) -> Option<(std::ops::Range<usize>, Option<usize>)> {
+    let rest = &line[start..];
+    if rest.first() == Some(&b'"') {
+        let close = start + 1 + memchr::memchr(b'"', &rest[1..])?;
+        return match line.get(close + 1) {
+            None => Some((start + 1..close, None)),
+            Some(b',') => Some((start + 1..close, Some(close + 2))),
+            Some(_) => None,
+        };
+    }
+    match memchr::memchr2(b',', b'"', rest) {
+        None => Some((start..line.len(), None)),
+        Some(at) if rest[at] == b',' => Some((start..start + at, Some(start + at + 1))),
+        Some(_) => None,
     }
 }
 
@@ -960,6 +1038,22 @@ mod tests {
             let (alone, whole) = field_both_ways(text.as_bytes(), index);
             proptest::prop_assert_eq!(alone, whole);
         }
+
+        // Rows of fields that are quoted whole, as logs quote them, with now and then a
+        // doubled quote, a quote inside a field or a line feed inside quotes.
+        #[test]
+        fn rows_of_quoted_fields_are_split_as_the_parser_splits_them(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("\"[a, é]{0,6}\"|[a é]{0,4}|\"a\"\"b\"|a\"b|\"a\nb\"|\"a\"b", 1..6),
+                0..12,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let ending = if crlf { "\r\n" } else { "\n" };
+            let text: String = rows.iter().map(|row| row.join(",") + ending).collect();
+            let (fast, parsed) = rows_both_ways(text.as_bytes());
+            proptest::prop_assert_eq!(fast, parsed);
+        }
     }
 
     /// The boundary as found by walking every quote and line feed in order.
@@ -996,6 +1090,30 @@ mod tests {
                 last_boundary_by_quotes(text.as_bytes()),
                 boundary_by_walking(text.as_bytes())
             );
+        }
+    }
+
+    #[test]
+    fn fields_quoted_whole_are_split_without_the_parser() {
+        let mut splitter = QuotedSplitter::default();
+        assert!(splitter.split_simple(b"1,\"Sales, EMEA\",,\"\",x,"));
+        let fields: Vec<&[u8]> = (0..splitter.fields)
+            .map(|i| {
+                let start = i.checked_sub(1).map_or(0, |p| splitter.ends[p]);
+                &splitter.output[start..splitter.ends[i]]
+            })
+            .collect();
+        let expected: [&[u8]; 6] = [b"1", b"Sales, EMEA", b"", b"", b"x", b""];
+        assert_eq!(fields, expected);
+
+        for other in [
+            "\"say \"\"hi\"\"\"",
+            "ab\"c",
+            "\"open",
+            "\"a\"b,c",
+            " \"a\"",
+        ] {
+            assert!(!splitter.split_simple(other.as_bytes()), "{other:?}");
         }
     }
 
