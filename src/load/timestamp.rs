@@ -343,13 +343,7 @@ mod tests {
                 ),
                 1..150,
             ),
-            zone in proptest::sample::select(vec![
-                Tz::Europe__Berlin,
-                Tz::Asia__Kolkata,
-                Tz::America__St_Johns,
-                Tz::Australia__Lord_Howe,
-                Tz::UTC,
-            ]),
+            zone in proptest::sample::select(crate::calc::bucket::AWKWARD_ZONES.to_vec()),
         ) {
             let mut reader = TimestampReader::new();
             let mut clock = LocalClock::new(zone);
