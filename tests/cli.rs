@@ -349,15 +349,7 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
         );
         serde_json::from_slice::<Value>(&output.stdout).unwrap()
     };
-    let unchanged = |json: &Value| {
-        json["checklist"]["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|check| check["id"] == "sources_unchanged")
-            .cloned()
-            .unwrap()
-    };
+    let unchanged = |json: &Value| checklist_check(json, "sources_unchanged");
 
     let before = report();
     assert_eq!(before["conservation"]["rows_read"], 2_003);
@@ -371,6 +363,56 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
     let after = unchanged(&report());
     assert_eq!(after["outcome"], "fail", "{after}");
     assert!(after.to_string().contains("gateway-2026-11.csv"), "{after}");
+}
+
+/// The check of a report's checklist with this id.
+fn checklist_check(report: &Value, id: &str) -> Value {
+    report["checklist"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
+/// A source is known by its content: the file the session was saved with, named another way
+/// (here relative to the folder, the session having the full path), is not a change, and a
+/// headless sign-off on it is not refused for one.
+#[test]
+fn the_same_file_named_another_way_is_not_a_changed_source() {
+    let month = Month::new();
+    month.save_session();
+    let relative = format!("./{}", apportion::sample::LOGS_NAME);
+    let run = |args: &[&str]| {
+        apportion()
+            .current_dir(month.folder.path())
+            .env("APPORTION_DATA", month.data.path())
+            .args(args)
+            .arg("--config")
+            .arg(&month.config)
+            .arg(&relative)
+            .output()
+            .unwrap()
+    };
+
+    let output = run(&["report", "--format", "json"]);
+    assert!(output.status.success());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unchanged = checklist_check(&report, "sources_unchanged");
+    assert_eq!(unchanged["outcome"], "pass", "{unchanged}");
+
+    let signed = run(&[
+        "signoff",
+        "--department",
+        "Legal",
+        "--role",
+        "finance",
+        "--name",
+        "Bo",
+    ]);
+    let said = String::from_utf8_lossy(&signed.stderr);
+    assert!(!said.contains("changed since"), "{said}");
 }
 
 /// A pipe can be read only once; it is held in memory so that repeated request ids can

@@ -580,18 +580,31 @@ pub(super) fn prints(
     prints
 }
 
-/// Names of the sources that differ (new, gone or with another hash).
+/// Names of the sources that differ: new, gone or with another content. A source is known by
+/// its content (size and hash), so that the same file named another way (`./x.csv` and
+/// `x.csv`, a relative path and an absolute one, a copy moved elsewhere) is not a change.
 pub(super) fn changed_sources(before: &[Fingerprint], after: &[Fingerprint]) -> Vec<String> {
+    let held_in = |prints: &[Fingerprint], print: &Fingerprint| {
+        prints.iter().any(|other| same_content(other, print))
+    };
     let mut names: Vec<String> = after
         .iter()
-        .filter(|f| !before.contains(f))
+        .filter(|f| !held_in(before, f))
         .chain(
             before
                 .iter()
-                .filter(|f| !after.iter().any(|a| a.name == f.name)),
+                .filter(|f| !held_in(after, f) && !after.iter().any(|a| a.name == f.name)),
         )
         .map(|f| f.name.clone())
         .collect();
     names.dedup();
     names
+}
+
+/// Whether two fingerprints are of the same content; without a hash, of the same file.
+fn same_content(a: &Fingerprint, b: &Fingerprint) -> bool {
+    match a.sha256.is_empty() || b.sha256.is_empty() {
+        true => a == b,
+        false => a.size == b.size && a.sha256 == b.sha256,
+    }
 }
