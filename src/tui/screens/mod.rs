@@ -104,7 +104,62 @@ pub fn cut(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` in lines of at most `width` characters, broken between words where it can be, and
+/// at most `lines` of them: the last ends in `…` when the text goes on.
+pub fn wrap(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() && out.len() < lines {
+        let (line, after) = break_line(rest, width);
+        out.push(line.trim_end().to_string());
+        rest = after.trim_start();
+    }
+    if !rest.is_empty() {
+        if let Some(last) = out.last_mut() {
+            *last = cut(&format!("{last} {rest}"), width);
+        }
+    }
+    out
+}
+
+/// The first line of `text` at `width` characters, and the text after it: broken at the
+/// last space that fits, or within a word longer than the line.
+fn break_line(text: &str, width: usize) -> (&str, &str) {
+    let Some((end, _)) = text.char_indices().nth(width) else {
+        return (text, "");
+    };
+    match text[..end].rfind(' ') {
+        Some(space) if space > 0 => (&text[..space], &text[space..]),
+        _ => (&text[..end], &text[end..]),
+    }
+}
+
 /// The style of a header row.
 pub fn header_style(theme: &Theme) -> Style {
     theme.header()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_wraps_between_words_and_ends_in_an_ellipsis_when_it_goes_on() {
+        let reason = "illegal call: 1 call(s) to claude-opus-4-1 not allowed for Legal";
+        assert_eq!(
+            wrap(reason, 40, 2),
+            [
+                "illegal call: 1 call(s) to",
+                "claude-opus-4-1 not allowed for Legal"
+            ]
+        );
+        assert_eq!(
+            wrap(reason, 40, 1),
+            ["illegal call: 1 call(s) to claude-opus-…"]
+        );
+        assert_eq!(wrap("short", 40, 2), ["short"]);
+        assert!(wrap("", 40, 2).is_empty());
+        assert_eq!(wrap("abcdefgh", 3, 2), ["abc", "de…"]);
+    }
 }

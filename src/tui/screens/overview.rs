@@ -3,10 +3,10 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{cut, gauge, header_style, light, maybe_money, money};
+use super::{cut, gauge, header_style, light, maybe_money, money, wrap};
 use crate::calc::{Attribution, DepartmentSummary};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -100,12 +100,17 @@ fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: R
         widths.push(Constraint::Length(6));
     }
     header.extend(["at close", "reason"]);
-    widths.extend([Constraint::Length(9), Constraint::Fill(1)]);
+    widths.push(Constraint::Length(9));
+    let reason_width = left_for_last_column(area.width, &widths);
+    widths.push(Constraint::Fill(1));
     let header = Row::new(header).style(header_style(theme));
-    let rows = a
-        .departments
-        .iter()
-        .map(|d| department_row(theme, d, wide, prior));
+    // A wide screen gives a long reason a second line; a narrow one has no room to spare.
+    let reason_lines = if wide { 2 } else { 1 };
+    let rows = a.departments.iter().map(|d| {
+        let reason = d.reasons.first().map_or("", |r| r.text.as_str());
+        let reason = wrap(reason, reason_width, reason_lines);
+        department_row(theme, d, wide, prior, reason)
+    });
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -113,9 +118,28 @@ fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: R
     frame.render_widget(table, area);
 }
 
-fn department_row(theme: &Theme, d: &DepartmentSummary, wide: bool, prior: bool) -> Row<'static> {
+/// The width the last column of a bordered table gets, after the `fixed` columns before it
+/// and the space between columns.
+fn left_for_last_column(width: u16, fixed: &[Constraint]) -> usize {
+    let taken: u16 = fixed
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => n + 1,
+            _ => 1,
+        })
+        .sum();
+    usize::from(width.saturating_sub(2 + taken)).max(1)
+}
+
+fn department_row(
+    theme: &Theme,
+    d: &DepartmentSummary,
+    wide: bool,
+    prior: bool,
+    reason: Vec<String>,
+) -> Row<'static> {
     let cells = if wide { 12 } else { 5 };
-    let reason = d.reasons.first().map_or(String::new(), |r| r.text.clone());
+    let height = reason.len().max(1) as u16;
     let mut row = vec![
         Line::from(light(theme, d.status)),
         Line::from(cut(&d.name, if wide { 18 } else { 12 })),
@@ -132,9 +156,10 @@ fn department_row(theme: &Theme, d: &DepartmentSummary, wide: bool, prior: bool)
     if wide || !prior {
         row.push(Line::from(crate::report::pct(d.proportion)).right_aligned());
     }
-    row.extend([
-        Line::from(money(d.projection.at_close)).right_aligned(),
-        Line::from(Span::raw(reason)),
-    ]);
-    Row::new(row)
+    row.extend([Line::from(money(d.projection.at_close)).right_aligned()]);
+    let mut cells: Vec<Cell> = row.into_iter().map(Cell::from).collect();
+    cells.push(Cell::from(Text::from(
+        reason.into_iter().map(Line::from).collect::<Vec<_>>(),
+    )));
+    Row::new(cells).height(height)
 }
