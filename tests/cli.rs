@@ -365,6 +365,42 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
     assert!(after.to_string().contains("gateway-2026-11.csv"), "{after}");
 }
 
+/// `check` judges the settlement `report` shows: with the month's review session applied.
+#[test]
+fn check_judges_the_settlement_of_the_saved_session() {
+    use apportion::review::change::Change;
+    use apportion::review::{Review, Sources};
+    let month = Month::new();
+    let check = || {
+        let output = apportion()
+            .env("APPORTION_DATA", month.data.path())
+            .args(["check", "--today", "2026-11-26", "--config"])
+            .arg(&month.config)
+            .arg(&month.logs)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(check().contains("UNATTRIBUTED"), "{}", check());
+
+    let sources = Sources {
+        config: Some(month.config.clone()),
+        files: vec![month.logs.clone()],
+        today: Some(apportion::sample::TODAY),
+        ..Sources::default()
+    };
+    let now = chrono::Utc::now();
+    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
+    let mut review = Review::open(sources, loaded, month.data.path(), "ana", now).unwrap();
+    let share = Change::ShareUnattributed {
+        strategy: apportion::config::Strategy::Proportional,
+    };
+    review.recalculate(share, now).unwrap();
+    review.persist().unwrap();
+
+    assert!(!check().contains("UNATTRIBUTED"), "{}", check());
+}
+
 /// The check of a report's checklist with this id.
 fn checklist_check(report: &Value, id: &str) -> Value {
     report["checklist"]["checks"]

@@ -143,17 +143,22 @@ fn hashing_for_report(settings: &Settings) -> Hashing {
     }
 }
 
-/// Loads and calculates, for a command that shows no fingerprint of the sources.
-pub fn attribution(inputs: &Inputs) -> Result<(Loaded, Attribution), Failure> {
-    let loaded = load_hashing(inputs, |_| Hashing::SizeOnly)?;
-    let day = sources(inputs).today(&loaded.settings);
-    let attribution = calculate(
-        &loaded.settings,
-        &loaded.dataset,
-        loaded.ledger.as_ref(),
-        day,
-    );
-    Ok((loaded, attribution))
+/// The settlement as `report` shows it: with the month's review session applied when the
+/// data directory holds one, the calculation's otherwise. `check` judges the same figures.
+fn settled(
+    inputs: &Inputs,
+    loaded: &Loaded,
+    today: chrono::NaiveDate,
+) -> Result<Attribution, Failure> {
+    match crate::review::store::data_dir() {
+        Some(dir) => Ok(peek_session(inputs, loaded, today, &dir)?.attribution),
+        None => Ok(calculate(
+            &loaded.settings,
+            &loaded.dataset,
+            loaded.ledger.as_ref(),
+            today,
+        )),
+    }
 }
 
 /// Prints the report; when the data directory is known, the figures are those of the
@@ -224,7 +229,9 @@ fn review(inputs: &Inputs) -> Result<u8, Failure> {
 }
 
 fn check(inputs: &Inputs) -> Result<u8, Failure> {
-    let (_, attribution) = attribution(inputs)?;
+    let loaded = load_hashing(inputs, hashing_for_report)?;
+    let today = sources(inputs).today(&loaded.settings);
+    let attribution = settled(inputs, &loaded, today)?;
     let mut out = String::new();
     for d in attribution
         .departments
