@@ -170,7 +170,9 @@ impl<R: Read> Splitter<R> {
             first_offset: self.carry_offset,
             bytes: buffer,
         };
-        self.carry_line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+        // A chunk the parser cut can end between the carriage return and the line feed of a
+        // CRLF: the byte after it, kept for the next chunk, says whether a line ended there.
+        self.carry_line += line_breaks(&chunk.bytes, self.carry.first());
         self.carry_offset += chunk.bytes.len() as u64;
         chunk
     }
@@ -186,7 +188,7 @@ fn split_header(first: &mut Chunk) -> ByteRecord {
     let end = (reader.position().byte() as usize).min(first.bytes.len());
     drop(reader);
 
-    first.first_line += memchr::memchr_iter(b'\n', &first.bytes[..end]).count() as u64;
+    first.first_line += line_breaks(&first.bytes[..end], first.bytes.get(end));
     first.first_offset += end as u64;
     first.bytes.drain(..end);
     header
@@ -202,18 +204,19 @@ pub fn each_record(chunk: &Chunk, mut take: impl FnMut(Result<&ByteRecord, Strin
         .has_headers(false)
         .from_reader(&chunk.bytes[..]);
     let mut record = ByteRecord::new();
+    let mut lines = LineCounter::default();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => return,
             Ok(true) => {
-                let place = record.position().map(|p| place_in(chunk, p));
+                let place = record.position().map(|p| lines.place_in(chunk, p));
                 take(
                     Ok(&record),
                     place.unwrap_or((chunk.first_line, chunk.first_offset)),
                 );
             }
             Err(error) => {
-                let place = error.position().map(|p| place_in(chunk, p));
+                let place = error.position().map(|p| lines.place_in(chunk, p));
                 let reason = format!("not a readable CSV row: {error}");
                 take(
                     Err(reason),
@@ -223,6 +226,41 @@ pub fn each_record(chunk: &Chunk, mut take: impl FnMut(Result<&ByteRecord, Strin
             }
         }
     }
+}
+
+/// Counts the lines of a chunk up to each record, front to back. A line ends at a line feed,
+/// or at a carriage return that no line feed follows, as in files written with carriage
+/// returns alone: the CSV reader ends records there too, and without counting those
+/// every record of such a file would be named line 1.
+#[derive(Default)]
+struct LineCounter {
+    counted_to: usize,
+    lines: u64,
+}
+
+impl LineCounter {
+    /// The line and byte offset in the file of a position a reader of `chunk` reported (the
+    /// positions must come in order).
+    fn place_in(&mut self, chunk: &Chunk, position: &csv::Position) -> (u64, u64) {
+        let at = skip_line_endings(&chunk.bytes, position.byte() as usize);
+        let at = at.max(self.counted_to);
+        self.lines += line_breaks(&chunk.bytes[self.counted_to..at], chunk.bytes.get(at));
+        self.counted_to = at;
+        (
+            chunk.first_line + self.lines,
+            chunk.first_offset + at as u64,
+        )
+    }
+}
+
+/// The line endings in `bytes`: line feeds, and carriage returns that no line feed follows
+/// (`next` is the byte after `bytes`, if any).
+fn line_breaks(bytes: &[u8], next: Option<&u8>) -> u64 {
+    let line_feeds = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_returns = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&at| bytes.get(at + 1).or(next) != Some(&b'\n'))
+        .count();
+    (line_feeds + lone_returns) as u64
 }
 
 /// The fields of one CSV row, however the row was split.
@@ -755,22 +793,14 @@ fn plain_text(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(bytes).ok()
 }
 
-/// The line and byte offset in the file of a position a reader of `chunk` reported.
-fn place_in(chunk: &Chunk, position: &csv::Position) -> (u64, u64) {
-    let (line, at) = skip_line_endings(&chunk.bytes, position.line(), position.byte() as usize);
-    (chunk.first_line + line - 1, chunk.first_offset + at as u64)
-}
-
-/// Moves a record start `at` (on `line`) in `bytes` past the line endings there: a record never
-/// starts with one, so those are lines the reader skipped.
-fn skip_line_endings(bytes: &[u8], line: u64, at: usize) -> (u64, usize) {
+/// Moves a record start `at` in `bytes` past the line endings there: a record never starts
+/// with one, so those are lines the reader skipped.
+fn skip_line_endings(bytes: &[u8], at: usize) -> usize {
     let rest = bytes.get(at..).unwrap_or_default();
-    let skipped = rest
+    at + rest
         .iter()
         .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let lines = memchr::memchr_iter(b'\n', &rest[..skipped]).count() as u64;
-    (line + lines, at + skipped)
+        .count()
 }
 
 /// A quote that is not where RFC 4180 quoting puts one.
@@ -900,6 +930,21 @@ mod tests {
             })
             .unwrap();
         all
+    }
+
+    #[test]
+    fn records_ended_by_carriage_returns_alone_are_placed_on_their_own_line() {
+        let text = "h\rr1\rr2\r\r\nr3\n\rr4";
+        let expected = [
+            ("r1", (2, 2)),
+            ("r2", (3, 5)),
+            ("r3", (5, 10)),
+            ("r4", (7, 14)),
+        ];
+        let expected: Vec<_> = expected.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+        for target in [1, 3, 7, 64] {
+            assert_eq!(places(text, target), expected, "chunks of {target} bytes");
+        }
     }
 
     #[test]

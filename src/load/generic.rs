@@ -229,7 +229,7 @@ pub fn read_in_chunks(
     let readers = parallel::ChunkReaders {
         fold: |chunk: &Chunk| rows.fold_chunk(&window, source, chunk, wanted.as_deref()),
         in_order: |dataset: &mut Dataset, chunk: &Chunk| rows.take_chunk(dataset, source, chunk),
-        reread: |chunk: &Chunk, lines: &[u64]| rows.reread(chunk, lines),
+        reread: |chunk: &Chunk, offsets: &[u64]| rows.reread(chunk, offsets),
     };
     parallel::read_chunks(dataset, source, first, &mut splitter, readers).map_err(unreadable)?;
     if dataset.probe.is_some() {
@@ -296,13 +296,13 @@ impl<'a> RowReader<'a> {
         });
     }
 
-    /// The records at `lines` (in order) of a chunk, with the keys of their request ids:
-    /// rows a part folded in that must be held.
-    fn reread(&self, chunk: &Chunk, lines: &[u64]) -> Vec<(u128, UsageRecord)> {
-        let mut records = Vec::with_capacity(lines.len());
-        let mut wanted = lines.iter().peekable();
+    /// The records that begin at `offsets` (in order) of a chunk, with the keys of their
+    /// request ids: rows a part folded in that must be held.
+    fn reread(&self, chunk: &Chunk, offsets: &[u64]) -> Vec<(u128, UsageRecord)> {
+        let mut records = Vec::with_capacity(offsets.len());
+        let mut wanted = offsets.iter().peekable();
         each_record(chunk, |record, (line, offset)| {
-            if wanted.next_if_eq(&&line).is_none() {
+            if wanted.next_if_eq(&&offset).is_none() {
                 return;
             }
             let Ok(record) = record else { return };
@@ -326,9 +326,9 @@ impl<'a> RowReader<'a> {
     ) -> Part {
         let mut only = match wanted {
             None => None,
-            Some(wanted) => match self.lines_with(chunk, wanted) {
-                Ok(lines) if lines.is_empty() => return Part::default(),
-                Ok(lines) => Some(lines.into_iter().peekable()),
+            Some(wanted) => match self.offsets_with(chunk, wanted) {
+                Ok(offsets) if offsets.is_empty() => return Part::default(),
+                Ok(offsets) => Some(offsets.into_iter().peekable()),
                 Err(()) => {
                     return Part {
                         unreadable: true,
@@ -344,9 +344,9 @@ impl<'a> RowReader<'a> {
             times: TimestampReader::new(),
             clock: LocalClock::new(window.zone),
         };
-        each_row(chunk, |row, (line, _)| {
+        each_row(chunk, |row, (line, offset)| {
             if let Some(only) = &mut only {
-                if only.next_if_eq(&line).is_none() {
+                if only.next_if_eq(&offset).is_none() {
                     return;
                 }
             }
@@ -358,7 +358,7 @@ impl<'a> RowReader<'a> {
                 folder.part.reject(line, "empty row");
                 return;
             }
-            if let Err(reason) = self.fold_row(window, &row, line, &mut folder) {
+            if let Err(reason) = self.fold_row(window, &row, (line, offset), &mut folder) {
                 folder.part.reject(line, reason);
             }
         });
@@ -366,25 +366,26 @@ impl<'a> RowReader<'a> {
         folder.part
     }
 
-    /// The lines of the chunk's rows whose request id is one of `wanted`, found without
-    /// reading the rest of each row; `Err` when the chunk cannot be read as CSV.
-    fn lines_with(&self, chunk: &Chunk, wanted: &Wanted) -> Result<Vec<u64>, ()> {
+    /// Where the chunk's rows whose request id is one of `wanted` begin (byte offsets: rows
+    /// that carriage returns alone end share a line), found without reading the rest of each
+    /// row; `Err` when the chunk cannot be read as CSV.
+    fn offsets_with(&self, chunk: &Chunk, wanted: &Wanted) -> Result<Vec<u64>, ()> {
         let Some(index) = self.columns.request_id else {
             return Ok(Vec::new());
         };
-        let mut lines = Vec::new();
+        let mut offsets = Vec::new();
         let mut readable = true;
-        each_field(chunk, index, |field, (line, _)| match field {
+        each_field(chunk, index, |field, (_, offset)| match field {
             Ok(Some(id)) => {
                 let id = trim(id);
                 if !id.is_empty() && wanted.contains(&request_key(id)) {
-                    lines.push(line);
+                    offsets.push(offset);
                 }
             }
             Ok(None) => {}
             Err(_) => readable = false,
         });
-        readable.then_some(lines).ok_or(())
+        readable.then_some(offsets).ok_or(())
     }
 
     /// Checks one row as [`Dataset::accept`] does and folds it into the part.
@@ -392,7 +393,7 @@ impl<'a> RowReader<'a> {
         &self,
         window: &Window,
         row: &impl Fields,
-        line: u64,
+        (line, offset): (u64, u64),
         folder: &mut Folder,
     ) -> Result<(), String> {
         let view = self.view(row, &mut folder.times)?;
@@ -410,7 +411,10 @@ impl<'a> RowReader<'a> {
             (_, amount) => amount,
         };
         if let Some(id) = view.request_id {
-            folder.part.request_keys.push((request_key(id), line));
+            folder
+                .part
+                .request_keys
+                .push((request_key(id), line, offset));
         }
 
         let caller = folder.caller_id(&view.caller, || self.caller_of(&view.caller));
@@ -859,6 +863,27 @@ mod tests {
             in_order.contains("duplicate of request"),
             "the sample has duplicates"
         );
+    }
+
+    /// In a file whose lines end in carriage returns alone, every row is on a line of its
+    /// own, and a repeated request id is rejected as in any other file.
+    #[test]
+    fn rows_ended_by_carriage_returns_alone_are_placed_and_settled() {
+        let text = [HEADER, ROWS[0], ROWS[5], ROWS[3], ROWS[10]].concat();
+        let text = text.replace('\n', "\r");
+        for chunk_bytes in [1, 64, CHUNK_BYTES] {
+            let (in_order, chunked) = read_both(text.as_bytes(), chunk_bytes);
+            assert_eq!(in_order, chunked);
+            assert!(
+                in_order.contains(
+                    "Reject { source: 0, line: 4, reason: \"duplicate of request 'req_1' first \
+                     seen at g.csv:2\" }"
+                ),
+                "{in_order}"
+            );
+            assert!(in_order.contains("rows_read: 4, accepted: 2, rejected: 2"));
+            assert!(in_order.contains("Reject { source: 0, line: 3, reason: \"column"));
+        }
     }
 
     /// Rows of every kind a chunk boundary could fall between or inside.

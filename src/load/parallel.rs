@@ -29,9 +29,11 @@ pub struct Part {
     pub buckets: Buckets,
     /// Rows refused, with their line and reason, in file order.
     pub rejects: Vec<(u64, String)>,
-    /// Keys of the request ids of the accepted rows, with their lines, in file order (on a
-    /// second reading, only those of the ids looked for).
-    pub request_keys: Vec<(u128, u64)>,
+    /// Keys of the request ids of the accepted rows, with the line and byte offset where each
+    /// row begins, in file order (on a second reading, only those of the ids looked for).
+    /// Several rows can begin on one line (where carriage returns alone end them), so a row
+    /// is found again by its offset.
+    pub request_keys: Vec<(u128, u64, u64)>,
     /// Rows accepted.
     pub accepted: u64,
     /// The latest call accepted.
@@ -61,7 +63,7 @@ pub struct ChunkReaders<F, G, H> {
     pub fold: F,
     /// Reads a chunk row by row.
     pub in_order: G,
-    /// Reads the rows at some lines of a chunk again.
+    /// Reads the rows at some offsets of a chunk again.
     pub reread: H,
 }
 
@@ -189,17 +191,17 @@ where
 {
     if let Some(probe) = &mut dataset.probe {
         probe.passed((source, chunk.first_line));
-        for &(key, line) in &part.request_keys {
+        for &(key, line, _) in &part.request_keys {
             probe.note_key(source, key, line);
         }
         return;
     }
-    let keys: Vec<u128> = part.request_keys.iter().map(|&(key, _)| key).collect();
+    let keys: Vec<u128> = part.request_keys.iter().map(|&(key, ..)| key).collect();
     let marked = dataset.requests.mark_all(&keys);
-    let lines: Vec<u64> = marked.iter().map(|&i| part.request_keys[i].1).collect();
+    let offsets: Vec<u64> = marked.iter().map(|&i| part.request_keys[i].2).collect();
     dataset.absorb(source, part);
-    if !lines.is_empty() {
-        for (key, record) in reread(chunk, &lines) {
+    if !offsets.is_empty() {
+        for (key, record) in reread(chunk, &offsets) {
             dataset.hold_folded(source, key, record);
         }
     }
