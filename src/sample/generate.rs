@@ -509,7 +509,8 @@ fn write_logs(path: &Path, keys: &[Key], rows: u64, rng: &mut SmallRng) -> std::
                 pick_model(key, rng)
             };
             wrote_illegal |= illegal;
-            write_row(&mut out, next_id, local, key, model, rng)?;
+            // The illegal call must count as a call, so it never fails.
+            write_row(&mut out, next_id, local, key, model, illegal, rng)?;
         }
     }
     write_bad_rows(&mut out, keys)?;
@@ -561,6 +562,7 @@ fn write_row(
     local: chrono::NaiveDateTime,
     key: &Key,
     model: &str,
+    succeeds: bool,
     rng: &mut SmallRng,
 ) -> std::io::Result<()> {
     let plan = model_plan(model);
@@ -590,7 +592,7 @@ fn write_row(
     } else {
         rng.gen_range(500..3000)
     };
-    let failed = rng.gen_ratio(3, 200);
+    let failed = rng.gen_ratio(3, 200) && !succeeds;
     let status = if failed { "error" } else { "success" };
     let cost = if failed {
         Decimal::ZERO
@@ -900,6 +902,23 @@ fn ledger_text(attribution: &Attribution, rng: &mut SmallRng) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The month is built to show one illegal call, whatever its size: that call never fails.
+    #[test]
+    fn the_illegal_call_succeeds_in_a_month_of_any_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOGS_NAME);
+        let mut rng = SmallRng::seed_from_u64(crate::sample::DEFAULT_SEED);
+        let keys = make_keys(&mut rng);
+        write_logs(&path, &keys, 300_000, &mut rng).unwrap();
+        let logs = std::fs::read_to_string(&path).unwrap();
+        let illegal: Vec<&str> = logs
+            .lines()
+            .filter(|line| line.contains(",sk-leg-") && line.contains(",claude-opus-4-1,"))
+            .collect();
+        assert_eq!(illegal.len(), 1, "{illegal:?}");
+        assert!(illegal[0].ends_with(",success"), "{}", illegal[0]);
+    }
 
     #[test]
     fn hours_get_exactly_the_rows_asked_for() {
