@@ -401,6 +401,17 @@ fn check_judges_the_settlement_of_the_saved_session() {
     assert!(!check().contains("UNATTRIBUTED"), "{}", check());
 }
 
+/// A headless finance sign-off of Legal, the sample month's fused department.
+const SIGN_OFF_LEGAL: [&str; 7] = [
+    "signoff",
+    "--department",
+    "Legal",
+    "--role",
+    "finance",
+    "--name",
+    "Bo",
+];
+
 /// The check of a report's checklist with this id.
 fn checklist_check(report: &Value, id: &str) -> Value {
     report["checklist"]["checks"]
@@ -438,15 +449,7 @@ fn the_same_file_named_another_way_is_not_a_changed_source() {
     let unchanged = checklist_check(&report, "sources_unchanged");
     assert_eq!(unchanged["outcome"], "pass", "{unchanged}");
 
-    let signed = run(&[
-        "signoff",
-        "--department",
-        "Legal",
-        "--role",
-        "finance",
-        "--name",
-        "Bo",
-    ]);
+    let signed = run(&SIGN_OFF_LEGAL);
     let said = String::from_utf8_lossy(&signed.stderr);
     assert!(!said.contains("changed since"), "{said}");
 }
@@ -529,15 +532,7 @@ fn approving_headless_on_changed_sources_is_refused() {
     };
     run(&["export", "--archive", archive.to_str().unwrap()]);
     assert!(!archive.join("settlement.json").exists());
-    run(&[
-        "signoff",
-        "--department",
-        "Legal",
-        "--role",
-        "finance",
-        "--name",
-        "Bo",
-    ]);
+    run(&SIGN_OFF_LEGAL);
 }
 
 /// Naming one file twice would reject every row of the second naming as a repeat; it is
