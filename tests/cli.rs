@@ -15,6 +15,11 @@ fn sample_json() -> Value {
         .args(["report", "--format", "json"])
         .output()
         .unwrap();
+    json_of(&output)
+}
+
+/// The JSON a run that succeeded printed.
+fn json_of(output: &std::process::Output) -> Value {
     assert!(
         output.status.success(),
         "{}",
@@ -342,12 +347,7 @@ fn a_report_over_a_saved_session_names_a_changed_source() {
             .arg(logs)
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+        json_of(&output)
     };
     let unchanged = |json: &Value| checklist_check(json, "sources_unchanged");
 
@@ -443,9 +443,7 @@ fn the_same_file_named_another_way_is_not_a_changed_source() {
             .unwrap()
     };
 
-    let output = run(&["report", "--format", "json"]);
-    assert!(output.status.success());
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_of(&run(&["report", "--format", "json"]));
     let unchanged = checklist_check(&report, "sources_unchanged");
     assert_eq!(unchanged["outcome"], "pass", "{unchanged}");
 
@@ -485,12 +483,7 @@ fn a_log_read_from_a_pipe_settles_like_the_file() {
         .output()
         .unwrap();
     writer.join().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let piped: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let piped = json_of(&output);
     let file = sample_json();
     assert_eq!(piped["conservation"], file["conservation"]);
     assert_eq!(piped["settled"], file["settled"]);

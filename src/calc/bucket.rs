@@ -462,13 +462,6 @@ impl Buckets {
     pub fn rows(&self) -> u64 {
         self.rows_by_source.values().sum()
     }
-
-    /// The buckets in key order, for output that must not depend on hashing.
-    pub fn sorted(&self) -> Vec<(BucketKey, &BucketSums)> {
-        let mut all: Vec<_> = self.sums.iter().collect();
-        all.sort_by_key(|(key, _)| *key);
-        all
-    }
 }
 
 /// Lowers a count, dropping it when nothing is left.

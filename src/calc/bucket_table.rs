@@ -33,11 +33,6 @@ impl BucketTable {
         self.len == 0
     }
 
-    /// The sums of a bucket, if it has any.
-    pub fn get(&self, key: &BucketKey) -> Option<&BucketSums> {
-        self.hours.get(&key.hour)?.get(&(key.caller, key.model))
-    }
-
     /// The sums of a bucket, made empty when it has none yet.
     pub fn entry(&mut self, key: BucketKey) -> &mut BucketSums {
         let table = hour_table(&mut self.hours, key.hour, self.len);
@@ -183,7 +178,7 @@ mod tests {
         table.entry(key(0, 0, 5)).rows += 1;
         table.entry(key(1, 0, 6)).rows += 1;
         assert_eq!(table.len(), 2);
-        assert_eq!(table.get(&key(0, 0, 5)).map(|s| s.rows), Some(2));
+        assert_eq!(rows(&table), vec![(key(0, 0, 5), 2), (key(1, 0, 6), 1)]);
 
         assert!(table.remove(&key(1, 0, 6)).is_some());
         assert!(table.remove(&key(1, 0, 6)).is_none());
