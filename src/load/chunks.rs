@@ -614,11 +614,7 @@ impl<'t> LineSplitter<'t> {
     ) -> usize {
         let rest = &self.text.as_bytes()[self.line_start..];
         let consumed = self.quoted.split(rest);
-        let row = QuotedRow {
-            bytes: &self.quoted.output[..self.quoted.length],
-            ends: &self.quoted.ends[..self.quoted.fields],
-        };
-        take(Ok(Row::Quoted(row)), place);
+        take(Ok(Row::Quoted(self.quoted.row())), place);
         self.line_number += memchr::memchr_iter(b'\n', &rest[..consumed]).count() as u64;
         self.line_start + consumed
     }
@@ -631,11 +627,7 @@ impl<'t> LineSplitter<'t> {
         place: (u64, u64),
         take: &mut impl FnMut(Result<Row<'_>, String>, (u64, u64)),
     ) -> usize {
-        let row = QuotedRow {
-            bytes: &self.quoted.output[..self.quoted.length],
-            ends: &self.quoted.ends[..self.quoted.fields],
-        };
-        take(Ok(Row::Quoted(row)), place);
+        take(Ok(Row::Quoted(self.quoted.row())), place);
         if end < self.text.len() {
             self.line_number += 1;
         }
@@ -728,6 +720,14 @@ impl QuotedSplitter {
 }
 
 impl QuotedSplitter {
+    /// The row split last.
+    fn row(&self) -> QuotedRow<'_> {
+        QuotedRow {
+            bytes: &self.output[..self.length],
+            ends: &self.ends[..self.fields],
+        }
+    }
+
     /// Splits a line (without its line ending) whose quotes all enclose whole fields, as
     /// `"Sales, EMEA"` does, into the buffers as [`QuotedSplitter::split`] would; `false`,
     /// with nothing split, for any other use of quotes (a doubled quote, a quote inside a
