@@ -9,7 +9,7 @@ use apportion::review::{LineKey, Outcome, Role};
 use apportion::tui::export::Choice;
 use apportion::tui::{Action, App, Screen, Theme};
 use assert_cmd::Command;
-use common::{app, type_in};
+use common::{app, draw, type_in};
 
 fn outcome(app: &App, id: &str) -> Outcome {
     let checklist = app.checklist.checklist.as_ref().unwrap();
@@ -103,6 +103,38 @@ fn the_same_person_cannot_sign_both_roles_through_the_dialog() {
     let said = &app.message.as_ref().unwrap().text;
     assert!(said.contains("downgrade policy"), "{said}");
     assert!(dir.path().join("policies/fuse-legal-2026-11.json").exists());
+}
+
+/// The overview row that names `department`, as text.
+fn overview_row(app: &mut App, department: &str) -> String {
+    app.update(Action::ShowOverview);
+    let terminal = draw(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .find(|row| row.contains(department))
+        .unwrap()
+}
+
+#[test]
+fn the_overview_shows_a_fuse_lifted_by_both_sign_offs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 160, 48, Theme::FULL);
+    assert!(overview_row(&mut app, "Legal").contains("● fuse"));
+
+    select_department(&mut app, "Legal");
+    sign_off(&mut app, "finance", "Henrik Lund", "");
+    assert!(overview_row(&mut app, "Legal").contains("● fuse"));
+
+    select_department(&mut app, "Legal");
+    sign_off(&mut app, "technical-director", "Lena Fischer", "");
+    let row = overview_row(&mut app, "Legal");
+    assert!(row.contains("● lifted"), "{row}");
+    assert!(!row.contains("fuse"), "{row}");
 }
 
 #[test]

@@ -3,11 +3,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
-use ratatui::text::{Line, Text};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{cut, gauge, header_style, light, maybe_money, money, wrap};
-use crate::calc::{Attribution, DepartmentSummary};
+use crate::calc::{Attribution, DepartmentSummary, Status};
+use crate::review::signoff;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -26,7 +27,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     .areas(area);
     let (decided, total) = app.decided();
     frame.render_widget(summary_lines(a, decided, total), summary);
-    render_departments(&app.theme, a, frame, table);
+    let lifted = |department: &str| signoff::lifted(&review.session.signoffs, department);
+    render_departments(&app.theme, a, &lifted, frame, table);
     let text = format!(" Note: {}.", a.disclaimer);
     let style = app.theme.dim().add_modifier(Modifier::ITALIC);
     frame.render_widget(
@@ -75,7 +77,14 @@ fn summary_lines(a: &Attribution, decided: usize, total: usize) -> Paragraph<'st
     Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
-fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: Rect) {
+/// The departments table; `lifted` tells which fused departments have both sign-offs.
+fn render_departments(
+    theme: &Theme,
+    a: &Attribution,
+    lifted: &dyn Fn(&str) -> bool,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let wide = area.width >= 120;
     // Last month's settled figures, when a prior ledger or archive was loaded.
     let prior = a.departments.iter().any(|d| d.prior.is_some());
@@ -109,7 +118,8 @@ fn render_departments(theme: &Theme, a: &Attribution, frame: &mut Frame, area: R
     let rows = a.departments.iter().map(|d| {
         let reason = d.reasons.first().map_or("", |r| r.text.as_str());
         let reason = wrap(reason, reason_width, reason_lines);
-        department_row(theme, d, wide, prior, reason)
+        let lifted = d.status == Status::Fuse && lifted(&d.name);
+        department_row(theme, d, lifted, wide, prior, reason)
     });
     let table = Table::new(rows, widths)
         .header(header)
@@ -134,14 +144,24 @@ fn left_for_last_column(width: u16, fixed: &[Constraint]) -> usize {
 fn department_row(
     theme: &Theme,
     d: &DepartmentSummary,
+    lifted: bool,
     wide: bool,
     prior: bool,
     reason: Vec<String>,
 ) -> Row<'static> {
     let cells = if wide { 12 } else { 5 };
     let height = reason.len().max(1) as u16;
+    // A fuse lifted by both sign-offs keeps its status in the figures, but is no longer a
+    // stop for the review.
+    let status = match lifted {
+        true => Span::styled(
+            format!("{} lifted", theme.light(Status::Normal)),
+            theme.pass(),
+        ),
+        false => light(theme, d.status),
+    };
     let mut row = vec![
-        Line::from(light(theme, d.status)),
+        Line::from(status),
         Line::from(cut(&d.name, if wide { 18 } else { 12 })),
         Line::from(gauge(theme, d.budget_usage, d.status, cells)),
         Line::from(money(d.settled)).right_aligned(),
