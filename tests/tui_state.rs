@@ -80,6 +80,29 @@ fn adjust_asks_an_amount_then_a_reason() {
 }
 
 #[test]
+fn an_adjustment_that_takes_a_line_below_zero_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue]);
+    let key = selected(&app);
+    let settled = app.review.as_ref().unwrap().adjusted_line(&key).unwrap();
+
+    app.update(Action::Adjust);
+    type_in(&mut app, "-0.01");
+    type_in(&mut app, "rounding");
+    let said = &app.message.as_ref().unwrap().text;
+    assert!(!said.contains("below zero"), "{said}");
+
+    let credit = -settled;
+    app.update(Action::Adjust);
+    type_in(&mut app, &credit.to_string());
+    type_in(&mut app, "full refund");
+    let said = &app.message.as_ref().unwrap().text;
+    let below = settled - rust_decimal::Decimal::new(1, 2) + credit;
+    assert!(said.contains(&format!("below zero, at {below}")), "{said}");
+}
+
+#[test]
 fn filter_search_and_sort_change_the_rows_shown() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path(), 80, 24, Theme::FULL);

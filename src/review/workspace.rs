@@ -272,6 +272,19 @@ impl Review {
         self.save()
     }
 
+    /// What a line settles at with its adjustments: the computed amount plus every
+    /// adjustment of it. None when there is no such line.
+    pub fn adjusted_line(&self, key: &LineKey) -> Option<Decimal> {
+        let line = self
+            .computed
+            .lines
+            .iter()
+            .find(|l| l.department == key.department && l.model == key.model)?;
+        self.session
+            .adjustments_of(key)
+            .try_fold(line.settled, |sum, a| sum.checked_add(a.amount))
+    }
+
     /// Disputes a line with a note.
     pub fn dispute(&mut self, key: &LineKey, note: &str, now: DateTime<Utc>) -> Result<()> {
         self.require_line(key)?;

@@ -238,9 +238,17 @@ impl App {
                 ));
                 return Ok(());
             }
-            Purpose::AdjustReason(key, amount) => review
-                .adjust(key, *amount, text, now)
-                .map(|()| format!("adjusted {key} by {amount}")),
+            Purpose::AdjustReason(key, amount) => {
+                review.adjust(key, *amount, text, now).map(|()| {
+                    let said = format!("adjusted {key} by {amount}");
+                    match review.adjusted_line(key) {
+                        Some(total) if total < Decimal::ZERO => {
+                            format!("{said}; warning: the line now settles below zero, at {total}")
+                        }
+                        _ => said,
+                    }
+                })
+            }
             Purpose::Dispute(key) => review
                 .dispute(key, text, now)
                 .map(|()| format!("disputed {key}")),
