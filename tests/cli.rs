@@ -244,6 +244,45 @@ fn check_exits_1_on_a_warning_such_as_an_unpriced_model() {
 }
 
 #[test]
+fn check_warns_of_rejected_rows_until_the_review_acknowledges_them() {
+    use apportion::review::{Review, Sources};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = dir.path().join("apportion.toml");
+    std::fs::write(&config, apportion::config::STARTER).unwrap();
+    let logs = dir.path().join("logs.csv");
+    let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
+                2026-11-03T10:00:00Z,sk-research-1,gpt-4o,1000,100\n\
+                2026-11-03T11:00:00Z,sk-research-1,gpt-4o,many,100\n";
+    std::fs::write(&logs, rows).unwrap();
+    let check = || {
+        let mut cmd = apportion();
+        cmd.env("APPORTION_DATA", data.path())
+            .args(["check", "--config"])
+            .arg(&config)
+            .arg(&logs);
+        cmd
+    };
+    let warned = format!(
+        "warning\t(rejected rows)\t1 of 1 rejected rows not acknowledged: {}:3\n",
+        logs.display()
+    );
+    check().assert().code(1).stdout(warned);
+
+    let sources = Sources {
+        config: Some(config.clone()),
+        files: vec![logs.clone()],
+        ..Sources::default()
+    };
+    let loaded = Review::load(sources.clone(), Default::default()).unwrap();
+    let now = chrono::Utc::now();
+    let mut review = Review::open(sources, loaded, data.path(), "ana", now).unwrap();
+    review.acknowledge(0, now).unwrap();
+    check().assert().code(0).stdout("");
+}
+
+#[test]
 fn sources_without_a_configuration_are_refused_clearly() {
     apportion()
         .args(["report", "some.csv"])

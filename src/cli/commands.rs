@@ -11,7 +11,7 @@ use crate::load::ledger::Ledger;
 use crate::load::{Dataset, Hashing};
 use crate::report::policy::Action;
 use crate::report::{self, Format};
-use crate::review::Store;
+use crate::review::{Outcome, Store};
 use crate::sample;
 
 /// A failure of a command, with the exit code it maps to.
@@ -145,19 +145,35 @@ fn hashing_for_report(settings: &Settings) -> Hashing {
 
 /// The settlement as `report` shows it: with the month's review session applied when the
 /// data directory holds one, the calculation's otherwise. `check` judges the same figures.
+/// The settlement `check` judges, and why rejected rows are still open when some are: the
+/// saved review session's changes and acknowledgements count when there is a data directory.
 fn settled(
     inputs: &Inputs,
     loaded: &Loaded,
     today: chrono::NaiveDate,
-) -> Result<Attribution, Failure> {
+) -> Result<(Attribution, Option<String>), Failure> {
     match crate::review::store::data_dir() {
-        Some(dir) => Ok(peek_session(inputs, loaded, today, &dir)?.attribution),
-        None => Ok(calculate(
-            &loaded.settings,
-            &loaded.dataset,
-            loaded.ledger.as_ref(),
-            today,
-        )),
+        Some(dir) => {
+            let peek = peek_session(inputs, loaded, today, &dir)?;
+            let open = peek
+                .checklist
+                .checks
+                .iter()
+                .find(|c| c.id == "rejects_acknowledged" && c.outcome != Outcome::Pass)
+                .map(|c| c.reason.clone());
+            Ok((peek.attribution, open))
+        }
+        None => {
+            let attribution = calculate(
+                &loaded.settings,
+                &loaded.dataset,
+                loaded.ledger.as_ref(),
+                today,
+            );
+            let rejected = loaded.dataset.rejects.len();
+            let open = (rejected > 0).then(|| format!("{rejected} rejected rows"));
+            Ok((attribution, open))
+        }
     }
 }
 
@@ -228,10 +244,13 @@ fn review(inputs: &Inputs) -> Result<u8, Failure> {
     Ok(exit::NORMAL)
 }
 
+/// Prints one line per department that is not normal, and one for rejected rows not yet
+/// acknowledged; the exit code is the worst of them (rejected rows count as a warning).
 fn check(inputs: &Inputs) -> Result<u8, Failure> {
     let loaded = load_hashing(inputs, hashing_for_report)?;
     let today = sources(inputs).today(&loaded.settings);
-    let attribution = settled(inputs, &loaded, today)?;
+    let (attribution, open_rejects) = settled(inputs, &loaded, today)?;
+
     let mut out = String::new();
     for d in attribution
         .departments
@@ -241,8 +260,16 @@ fn check(inputs: &Inputs) -> Result<u8, Failure> {
         let reason = d.reasons.first().map_or("", |r| r.text.as_str());
         out.push_str(&format!("{}\t{}\t{}\n", d.status.label(), d.name, reason));
     }
+    if let Some(reason) = &open_rejects {
+        out.push_str(&format!("warning\t(rejected rows)\t{reason}\n"));
+    }
     print(&out)?;
-    Ok(match attribution.worst_status() {
+
+    let worst = match open_rejects {
+        Some(_) => attribution.worst_status().max(Status::Warning),
+        None => attribution.worst_status(),
+    };
+    Ok(match worst {
         Status::Normal => exit::NORMAL,
         Status::Warning => exit::WARNING,
         Status::Fuse => exit::FUSE,

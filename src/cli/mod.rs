@@ -38,7 +38,8 @@ pub enum Command {
     Review(Inputs),
     /// Print the attribution of a month (table, CSV, JSON or Markdown).
     Report(ReportArgs),
-    /// Exit 0 when every department is normal, 1 on a warning, 2 on a fuse, 3+ on errors.
+    /// Exit 0 when every department is normal and no rejected row is left open, 1 on a
+    /// warning or open rejected rows, 2 on a fuse, 3+ on errors.
     Check(Inputs),
     /// Write the commented starter configuration.
     Init {
@@ -145,9 +146,9 @@ pub struct SampleArgs {
 
 /// Exit codes of `check` and of errors.
 pub mod exit {
-    /// Every department normal.
+    /// Every department normal, every rejected row acknowledged.
     pub const NORMAL: u8 = 0;
-    /// At least one warning.
+    /// At least one warning, or rejected rows not acknowledged in the review.
     pub const WARNING: u8 = 1;
     /// At least one fuse.
     pub const FUSE: u8 = 2;
