@@ -132,3 +132,30 @@ fn conservation_line() {
     );
     assert!(c.holds());
 }
+
+#[test]
+fn the_csv_report_ends_with_the_totals_its_rows_add_up_to() {
+    let a = settle();
+    let csv = apportion::report::csv::render(&a);
+    let rows: Vec<&str> = csv.lines().collect();
+    let [.., settled, conservation, disclaimer] = rows[..] else {
+        panic!("{csv}");
+    };
+    assert_eq!(settled, "# settled 42.50 USD of 42.50 to settle");
+    assert_eq!(
+        conservation,
+        "# rows read 6 = attributed 4 + unattributed 1 + rejected 1"
+    );
+    assert_eq!(disclaimer, format!("# {}", a.disclaimer));
+
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    let sum: Decimal = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| !r[0].starts_with('#'))
+        .map(|r| d(&r[12]))
+        .sum();
+    assert_eq!(sum, a.settled, "line and shared rows add up to the total");
+}

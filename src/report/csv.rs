@@ -1,5 +1,6 @@
 //! Line items as CSV: one row per department and model, then one per shared line split,
-//! with the disclaimer as the last row so that it travels with the file.
+//! then comment rows with the total settled and the conservation line, and the disclaimer
+//! as the last row, so that the figures a reader checks the rows against travel with them.
 
 use crate::calc::Attribution;
 
@@ -68,6 +69,11 @@ pub fn render(a: &Attribution) -> String {
             rows.push(row);
         }
     }
+    rows.push(vec![format!(
+        "# settled {} {} of {} to settle",
+        a.settled, a.currency, a.amount_to_settle
+    )]);
+    rows.push(vec![format!("# {}", a.conservation.line())]);
     rows.push(vec![format!("# {}", a.disclaimer)]);
     for row in rows {
         let _ = writer.write_record(&row);
