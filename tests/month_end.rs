@@ -362,7 +362,7 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .assert()
         .success()
         .stderr(predicate::str::contains("the fuse of Legal is lifted"));
-    let policies = data.path().join("policies");
+    let policies = data.path().join("policies/northwind-analytics");
     assert!(policies.join("restore-legal-2026-11.json").exists());
     run()
         .args([
@@ -538,8 +538,12 @@ fn adjustments_count_in_the_archive_the_journal_and_the_next_ledger() {
 fn the_downgrade_policy_is_written_as_soon_as_a_fuse_is_found() {
     let data = tempfile::tempdir().unwrap();
     let mut review = open(data.path());
-    let downgrade = data.path().join("policies/fuse-legal-2026-11.json");
-    let restore = data.path().join("policies/restore-legal-2026-11.json");
+    let downgrade = data
+        .path()
+        .join("policies/northwind-analytics/fuse-legal-2026-11.json");
+    let restore = data
+        .path()
+        .join("policies/northwind-analytics/restore-legal-2026-11.json");
     let text = std::fs::read_to_string(&downgrade).expect("written when the month is opened");
     let document: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(document["policy"]["action"], "downgrade");

@@ -92,7 +92,9 @@ fn the_same_person_cannot_sign_both_roles_through_the_dialog() {
     assert_eq!(outcome(&app, "fuses_signed"), Outcome::Pass);
     let said = &app.message.as_ref().unwrap().text;
     assert!(said.contains("fuse of Legal lifted"), "{said}");
-    let policy = dir.path().join("policies/restore-legal-2026-11.json");
+    let policy = dir
+        .path()
+        .join("policies/northwind-analytics/restore-legal-2026-11.json");
     let text = std::fs::read_to_string(&policy).unwrap();
     assert!(text.contains("\"restore\""), "{text}");
 
@@ -102,7 +104,11 @@ fn the_same_person_cannot_sign_both_roles_through_the_dialog() {
     assert!(!policy.exists(), "the restoring policy is taken back");
     let said = &app.message.as_ref().unwrap().text;
     assert!(said.contains("downgrade policy"), "{said}");
-    assert!(dir.path().join("policies/fuse-legal-2026-11.json").exists());
+    assert!(
+        dir.path()
+            .join("policies/northwind-analytics/fuse-legal-2026-11.json")
+            .exists()
+    );
 }
 
 /// The overview row that names `department`, as text.

@@ -59,19 +59,27 @@ impl Review {
         }
     }
 
-    /// Where the policy in force for a department is kept: the data directory's `policies/`
-    /// folder, `fuse-<department>-<month>.json` while its fuse holds (the downgrade) and
-    /// `restore-<department>-<month>.json` once two sign-offs lifted it.
+    /// Where the policy in force for a department is kept: the data directory's
+    /// `policies/<organization>/` folder, `fuse-<department>-<month>.json` while its fuse
+    /// holds (the downgrade) and `restore-<department>-<month>.json` once two sign-offs lifted
+    /// it. The organization's folder keeps two organizations sharing a data directory apart,
+    /// as their sessions are.
     pub fn policy_path(&self, department: &str, action: policy::Action) -> PathBuf {
         let prefix = match action {
             policy::Action::Downgrade => "fuse",
             policy::Action::Restore => "restore",
         };
-        self.data_dir().join("policies").join(format!(
+        self.policies_dir().join(format!(
             "{prefix}-{}-{}.json",
             super::store::slug(department),
             self.attribution.period.month
         ))
+    }
+
+    /// The folder of the organization's policies in the data directory.
+    pub fn policies_dir(&self) -> PathBuf {
+        let organization = super::store::slug(&self.settings.config.organization.name);
+        self.data_dir().join("policies").join(organization)
     }
 
     /// Writes the policy in force for every fused department into the data directory's

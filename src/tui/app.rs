@@ -184,7 +184,7 @@ impl App {
                     .policies()
                     .iter()
                     .any(|p| p.action == crate::report::policy::Action::Downgrade);
-                let policies = fused.then(|| review.data_dir().join("policies"));
+                let policies = fused.then(|| review.policies_dir());
                 self.review = Some(review);
                 let (decided, total) = self.decided();
                 let mut said = format!("{decided} of {total} decided; session {path}");
