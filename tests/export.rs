@@ -510,3 +510,97 @@ fn without_the_archive_the_outputs_are_the_reviewed_settlement_marked_as_a_draft
         "nothing of a draft is cleared"
     );
 }
+
+#[test]
+fn adjustments_are_booked_apart_from_the_shared_lines_in_the_journal() {
+    use apportion::review::{LineKey, Review, Sources};
+    let data = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    let loaded = Review::load(Sources::default(), std::sync::Arc::default()).unwrap();
+    let mut review = Review::open(Sources::default(), loaded, data.path(), "ana", now).unwrap();
+    let key = |i: usize| {
+        let line = &review.attribution.lines[i];
+        LineKey::new(&line.department, &line.model)
+    };
+    let (from, to) = (key(0), key(review.attribution.lines.len() - 1));
+    assert_ne!(from.department, to.department);
+    review
+        .adjust(&from, Decimal::new(-150, 2), "credit: outage", now)
+        .unwrap();
+    review
+        .adjust(&to, Decimal::new(150, 2), "credit: outage", now)
+        .unwrap();
+    drop(review);
+    let reviewed = settled_with_session(data.path());
+
+    let out = tempfile::tempdir().unwrap();
+    let journal = out.path().join("settlement.journal");
+    apportion()
+        .env("APPORTION_DATA", data.path())
+        .arg("export")
+        .arg("--journal")
+        .arg(&journal)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(!text.contains("Shared:adjustment"), "{text}");
+    assert!(!text.contains("; shared line: adjustment"), "{text}");
+    let adjustments: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(":Adjustments "))
+        .collect();
+    assert_eq!(adjustments.len(), 2, "{text}");
+    assert!(
+        text.contains(&format!(
+            "        ; adjustment {} / {} - credit - outage\n",
+            from.department, from.model
+        )),
+        "{text}"
+    );
+
+    let csv = apportion()
+        .env("APPORTION_DATA", data.path())
+        .args(["report", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let row = format!(
+        "2026-11,{},adjustment {} / ",
+        from.department, from.department
+    );
+    assert!(csv.contains(&row), "{csv}");
+    assert!(!csv.contains("shared: adjustment"), "{csv}");
+
+    let Some(hledger) = hledger() else { return };
+    let balance = run_hledger(
+        &hledger,
+        &journal,
+        &[
+            "balance",
+            "Expenses",
+            "--pending",
+            "--depth",
+            "3",
+            "-O",
+            "csv",
+            "--no-total",
+        ],
+    )
+    .unwrap();
+    let by_account = balances(&balance);
+    for (department, settled) in &reviewed {
+        let found = by_account
+            .iter()
+            .find(|(account, _)| {
+                account.ends_with(&format!(" {department}"))
+                    || account.ends_with(&format!(":{department}"))
+            })
+            .map(|(_, b)| *b);
+        assert_eq!(found, Some(*settled), "{department}");
+    }
+    let tags = run_hledger(&hledger, &journal, &["tags"]).unwrap();
+    assert!(
+        !tags.contains("gpt"),
+        "no tag is read from the comment: {tags}"
+    );
+}

@@ -266,6 +266,16 @@ pub struct SharedAllocation {
     pub by_department: BTreeMap<String, Decimal>,
 }
 
+/// The prefix of a reviewer's adjustment's name among the settlement's shared lines.
+pub const ADJUSTMENT_PREFIX: &str = "adjustment ";
+
+impl SharedAllocation {
+    /// Whether this line is a reviewer's adjustment rather than a line of the invoice.
+    pub fn is_adjustment(&self) -> bool {
+        self.name.starts_with(ADJUSTMENT_PREFIX)
+    }
+}
+
 /// A model that has no price.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unpriced {

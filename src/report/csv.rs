@@ -63,7 +63,11 @@ pub fn render(a: &Attribution) -> String {
             let mut row = vec![String::new(); HEADER.len()];
             row[0] = a.period.month.clone();
             row[1] = department.clone();
-            row[2] = format!("shared: {}", shared.name);
+            // An adjustment's name says what it is (`adjustment <line>: <reason>`).
+            row[2] = match shared.is_adjustment() {
+                true => shared.name.clone(),
+                false => format!("shared: {}", shared.name),
+            };
             row[12] = amount.to_string();
             row[15] = a.currency.clone();
             rows.push(row);

@@ -26,6 +26,10 @@ pub const USAGE_ACCOUNT: &str = "Usage";
 /// The sub-account under which a department's shares of shared lines are booked.
 pub const SHARED_ACCOUNT: &str = "Shared";
 
+/// The sub-account of the reviewer's adjustments of a department's lines; each posting
+/// names the line and the reason in its comment.
+pub const ADJUSTMENT_ACCOUNT: &str = "Adjustments";
+
 /// A department's expense account: the cost center first, so that accounts sort and roll up
 /// by cost center, then the department's name for people.
 pub fn expense_account(department: &str, cost_center: &str) -> String {
@@ -61,6 +65,13 @@ fn account_part(name: &str) -> String {
 /// A tag value stops at a comma or at the end of the line.
 fn tag_value(text: &str) -> String {
     text.replace([',', '\n', '\r'], " ").trim().to_string()
+}
+
+/// A comment with no tags in it: hledger reads a word followed by a colon as a tag name, so
+/// colons become dashes, and the comment stays on its line.
+fn plain_comment(text: &str) -> String {
+    let text = tag_value(text).replace(':', " -");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Renders the journal.
@@ -113,13 +124,13 @@ fn header(out: &mut String, a: &Attribution, digits: u32) {
     );
     let _ = writeln!(
         out,
-        "; each department's transaction books its usage and its share of the shared lines"
+        "; each department's transaction books its usage, its share of the shared lines and its adjustments"
     );
     let _ = writeln!(
         out,
         "; from {PAYABLE_ACCOUNT} to its expense account under {EXPENSE_ROOT}"
     );
-    for shared in &a.shared {
+    for shared in a.shared.iter().filter(|s| !s.is_adjustment()) {
         let _ = writeln!(
             out,
             "; shared line: {} {} split {}",
@@ -165,26 +176,55 @@ fn department_transaction(
         d.name,
         tags.join(", ")
     );
-    for (sub, value) in expense_postings(a, d) {
-        posting(out, &format!("{account}:{sub}"), value, &a.currency, digits);
+    for p in expense_postings(a, d) {
+        let account = format!("{account}:{}", p.sub_account);
+        posting(out, &account, p.value, &a.currency, digits);
+        if let Some(comment) = p.comment {
+            let _ = writeln!(out, "        ; {}", plain_comment(&comment));
+        }
     }
     posting(out, PAYABLE_ACCOUNT, -d.settled, &a.currency, digits);
     out.push('\n');
 }
 
-/// The department's usage share and its share of each shared line, leaving out lines it
-/// has no share of.
-fn expense_postings(a: &Attribution, d: &DepartmentSummary) -> Vec<(String, Decimal)> {
-    let mut postings = vec![(USAGE_ACCOUNT.to_string(), d.usage_settled)];
+/// The department's usage share, its share of each shared line (leaving out lines it has no
+/// share of) and each of its adjustments, with the line and reason as the posting's comment.
+fn expense_postings(a: &Attribution, d: &DepartmentSummary) -> Vec<Posting> {
+    let mut postings = vec![Posting::new(USAGE_ACCOUNT.to_string(), d.usage_settled)];
     for shared in &a.shared {
-        if let Some(value) = shared.by_department.get(&d.name) {
-            postings.push((
+        let Some(value) = shared.by_department.get(&d.name) else {
+            continue;
+        };
+        let posting = match shared.is_adjustment() {
+            true => Posting {
+                comment: Some(shared.name.clone()),
+                ..Posting::new(ADJUSTMENT_ACCOUNT.to_string(), *value)
+            },
+            false => Posting::new(
                 format!("{SHARED_ACCOUNT}:{}", account_part(&shared.name)),
                 *value,
-            ));
-        }
+            ),
+        };
+        postings.push(posting);
     }
     postings
+}
+
+/// One posting of a department's expense: the sub-account, the amount and a comment.
+struct Posting {
+    sub_account: String,
+    value: Decimal,
+    comment: Option<String>,
+}
+
+impl Posting {
+    fn new(sub_account: String, value: Decimal) -> Posting {
+        Posting {
+            sub_account,
+            value,
+            comment: None,
+        }
+    }
 }
 
 fn invoice_assertion(out: &mut String, a: &Attribution, digits: u32, mark: &str) {

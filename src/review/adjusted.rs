@@ -10,11 +10,8 @@
 //! summaries and CSV, the journal, next month's ledger) adds up to the amount to settle.
 
 use super::decision::Adjustment;
-use crate::calc::{Attribution, SharedAllocation};
+use crate::calc::{ADJUSTMENT_PREFIX, Attribution, SharedAllocation};
 use crate::config::Strategy;
-
-/// The prefix of an adjustment's name among the settlement's lines.
-pub const PREFIX: &str = "adjustment ";
 
 /// The attribution with the adjustments counted in the departments' settled amounts.
 ///
@@ -39,7 +36,10 @@ pub fn with_adjustments(computed: &Attribution, adjustments: &[Adjustment]) -> A
         department.settled = settled;
         a.settled = total;
         a.shared.push(SharedAllocation {
-            name: format!("{PREFIX}{}: {}", adjustment.key, adjustment.reason),
+            name: format!(
+                "{ADJUSTMENT_PREFIX}{}: {}",
+                adjustment.key, adjustment.reason
+            ),
             amount: adjustment.amount,
             strategy: Strategy::Fixed,
             by_department: [(adjustment.key.department.clone(), adjustment.amount)].into(),
