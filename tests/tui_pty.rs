@@ -205,3 +205,34 @@ fn a_month_that_cannot_be_opened_exits_with_an_error() {
     assert!(!status.success(), "exit status {status:?}");
     assert_eq!(status.exit_code(), 3);
 }
+
+/// Waits for the process to end and returns its exit code.
+fn exit_code(session: &mut Session) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(status) = session.child.try_wait().unwrap() {
+            return status.exit_code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = session.child.kill();
+    panic!("the program did not end:\n{}", session.contents());
+}
+
+#[test]
+fn a_data_directory_that_cannot_hold_the_log_is_an_error_not_a_panic() {
+    let data = tempfile::tempdir().unwrap();
+    // The log file's name is taken by a folder, so the log cannot be opened.
+    std::fs::create_dir(data.path().join("apportion.log")).unwrap();
+    let mut session = Session::start(data.path());
+    assert_eq!(exit_code(&mut session), 4, "{}", session.contents());
+    let screen = session.contents();
+    assert!(screen.contains("cannot use the data directory"), "{screen}");
+    assert!(!screen.contains("panicked"), "{screen}");
+
+    let file = data.path().join("not-a-folder");
+    std::fs::write(&file, "").unwrap();
+    let mut session = Session::start(&file);
+    assert_eq!(exit_code(&mut session), 4, "{}", session.contents());
+    assert!(session.contents().contains("cannot use the data directory"));
+}

@@ -239,8 +239,13 @@ fn explanations(
     )
 }
 
+/// Runs the review; a data directory it cannot write is an output error, like any file it
+/// cannot write.
 fn review(inputs: &Inputs) -> Result<u8, Failure> {
-    crate::tui::run(sources(inputs)).map_err(Failure::input)?;
+    crate::tui::run(sources(inputs)).map_err(|error| match error {
+        crate::tui::Error::DataDir { .. } => Failure::output(error),
+        _ => Failure::input(error),
+    })?;
     Ok(exit::NORMAL)
 }
 

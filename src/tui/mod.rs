@@ -44,6 +44,14 @@ pub enum Error {
     /// No data directory could be found.
     #[error("no data directory: set APPORTION_DATA to a folder for sessions and logs")]
     NoDataDir,
+    /// The data directory could not be created or written.
+    #[error("cannot use the data directory {}: {source}", path.display())]
+    DataDir {
+        /// The data directory.
+        path: std::path::PathBuf,
+        /// Why it could not be used.
+        source: std::io::Error,
+    },
     /// The terminal could not be used.
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
@@ -56,7 +64,10 @@ pub enum Error {
 /// when the month could not be opened, so that the exit status says so.
 pub fn run(sources: Sources) -> Result<(), Error> {
     let data_dir = data_dir().ok_or(Error::NoDataDir)?;
-    let _log = logging::init(&data_dir)?;
+    let _log = logging::init(&data_dir).map_err(|source| Error::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
     tracing::info!(?sources, "opening the review");
 
     let progress = Arc::new(Progress::default());
