@@ -65,6 +65,29 @@ fn a_refused_adjustment_keeps_the_dialog_open_and_says_why() {
 }
 
 #[test]
+fn an_adjustment_finer_than_the_cent_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Adjust]);
+    type_in(&mut app, "0.001");
+    type_in(&mut app, "rounding");
+    let modal = app.modal.as_ref().expect("the dialog stays open");
+    let refusal = modal.error.as_deref().unwrap();
+    assert!(
+        refusal.contains("finer than the smallest unit of USD"),
+        "{refusal}"
+    );
+    app.update(Action::Back);
+    assert!(app.review.as_ref().unwrap().session.adjustments.is_empty());
+
+    // Trailing zeros are no finer than the cent.
+    app.update(Action::Adjust);
+    type_in(&mut app, "0.500");
+    type_in(&mut app, "rounding");
+    assert!(app.modal.is_none());
+}
+
+#[test]
 fn adjust_asks_an_amount_then_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path(), 80, 24, Theme::FULL);

@@ -267,6 +267,14 @@ impl Review {
                 crate::config::validate::LARGEST
             )));
         }
+        let currency = &self.attribution.currency;
+        let digits = crate::calc::allocate::minor_unit_digits(currency);
+        if amount.normalize().scale() > digits {
+            return Err(Error::Invalid(format!(
+                "an adjustment of {amount} is finer than the smallest unit of {currency} \
+                 ({digits} decimal places): the settlement is paid to that unit"
+            )));
+        }
         self.session.adjust(key, amount, reason.trim(), now);
         self.settle();
         self.save()
