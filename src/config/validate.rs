@@ -109,6 +109,21 @@ impl Problems {
         }
     }
 
+    /// An amount of the invoice is paid in the currency's smallest unit: a finer figure
+    /// would be rounded without a word.
+    fn whole_minor_units(&mut self, key: impl fmt::Display, value: Decimal, currency: &str) {
+        let digits = crate::calc::allocate::minor_unit_digits(currency);
+        if value.normalize().scale() > digits {
+            self.add(
+                key,
+                format!(
+                    "expected an amount in whole units of {currency} ({digits} decimal places), \
+                     found '{value}'"
+                ),
+            );
+        }
+    }
+
     fn not_huge(&mut self, key: impl fmt::Display, value: Decimal) {
         if value.abs() > LARGEST {
             self.add(
@@ -455,12 +470,15 @@ fn check_invoice(config: &Config, departments: &HashSet<String>, problems: &mut 
             "expected 'proportional' or 'even' (unattributed usage has no fixed shares)",
         );
     }
+    let currency = &config.organization.currency;
     if let Some(total) = invoice.total {
         problems.not_huge("invoice.total", total.0);
+        problems.whole_minor_units("invoice.total", total.0, currency);
     }
     for (i, line) in invoice.shared.iter().enumerate() {
         let key = format!("invoice.shared[{i}]");
         problems.not_huge(format!("{key}.amount"), line.amount.0);
+        problems.whole_minor_units(format!("{key}.amount"), line.amount.0, currency);
         match line.strategy {
             Strategy::Fixed => check_fixed_shares(line, &key, departments, problems),
             _ if !line.shares.is_empty() => problems.add(
@@ -631,5 +649,51 @@ fn check_smtp(smtp: &super::Smtp, problems: &mut Problems) {
             "password_env is set but no username to log in with",
         ),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::ConfigError;
+    use crate::config::Settings;
+
+    fn problems_of(text: &str) -> String {
+        match Settings::from_toml(text, Path::new("month.toml")) {
+            Err(error @ ConfigError::Invalid { .. }) => error.to_string(),
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invoice_amounts_finer_than_the_cent_are_refused() {
+        let text = crate::sample::CONFIG
+            .replace("total = \"1362.19\"", "total = \"1362.199\"")
+            .replace("amount = \"150.00\"", "amount = \"150.005\"");
+        let problems = problems_of(&text);
+        assert!(
+            problems.contains(
+                "invoice.total: expected an amount in whole units of USD (2 decimal places), \
+                 found '1362.199'"
+            ),
+            "{problems}"
+        );
+        assert!(problems.contains("invoice.shared[0].amount"), "{problems}");
+    }
+
+    #[test]
+    fn trailing_zeros_and_the_currency_own_unit_are_accepted() {
+        let text = crate::sample::CONFIG.replace("total = \"1362.19\"", "total = \"1362.1900\"");
+        assert!(Settings::from_toml(&text, Path::new("month.toml")).is_ok());
+
+        let yen = crate::sample::CONFIG
+            .replace("currency = \"USD\"", "currency = \"JPY\"")
+            .replace("total = \"1362.19\"", "total = \"1362.5\"");
+        let problems = problems_of(&yen);
+        assert!(
+            problems.contains("whole units of JPY (0 decimal places)"),
+            "{problems}"
+        );
     }
 }
