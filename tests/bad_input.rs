@@ -165,6 +165,10 @@ fn a_missing_column_names_the_file_and_the_header() {
         text.contains("the header has: 'timestamp', 'api_key', 'model'"),
         "{text}"
     );
+    assert!(
+        text.contains("pass --input-format"),
+        "the flag that exists: {text}"
+    );
 }
 
 #[test]

@@ -54,7 +54,8 @@ pub fn ledger_without_usage(
             computed: Decimal::ZERO,
             expected: Some(expected),
             text: format!(
-                "the ledger holds {expected} for {department} / {model}, but the sources show                  no usage of it this period"
+                "the ledger holds {expected} for {department} / {model}, but the sources show \
+                 no usage of it this period"
             ),
         })
         .collect()

@@ -549,7 +549,13 @@ output = 2
         let missing = ledger_mismatches[0];
         assert_eq!(missing.department.as_deref(), Some("B"));
         assert_eq!(missing.expected, Some(Decimal::new(300, 2)));
-        assert!(missing.text.contains("no usage"), "{}", missing.text);
+        assert!(
+            missing
+                .text
+                .ends_with("but the sources show no usage of it this period"),
+            "{}",
+            missing.text
+        );
     }
 
     #[test]

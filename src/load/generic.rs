@@ -75,7 +75,8 @@ impl Columns {
                 Some(1),
                 format!(
                     "missing column '{wanted}' ({what}); the header has: {}. Set the column map \
-                     for this file in the configuration's [[sources]] or pass --format",
+                     for this file in the configuration's [[sources]], or pass --input-format when \
+                     it is another export's format",
                     describe_header(&names)
                 ),
             )
