@@ -305,6 +305,12 @@ fn a_complete_review_exports_a_verified_byte_identical_archive() {
             .contains("unattributed usage shared")
     );
     assert_eq!(body["review"]["fuse_policies"][0]["action"], "restore");
+    let text = std::fs::read_to_string(&exported.archive).unwrap();
+    assert!(!text.contains("sk-leg-0badc0de0000"), "no key in full");
+    assert_eq!(
+        body["configuration"]["revoked_keys"][0],
+        apportion::load::mask_key("sk-leg-0badc0de0000")
+    );
 
     let policies = std::fs::read_to_string(exported.policies.unwrap()).unwrap();
     assert!(policies.contains("\"litellm_team_update\""));

@@ -98,6 +98,21 @@ pub struct Contents<'a> {
     pub checklist: Value,
 }
 
+/// The configuration in effect, its revoked keys masked: an archive travels further than
+/// the configuration file, and a key, even a revoked one, is shown only in the raw file.
+/// (The mapping's patterns stay as written: next month's explanation reads them back.)
+fn masked_configuration(settings: &Settings) -> Value {
+    let mut config = serde_json::to_value(&settings.config).unwrap_or(Value::Null);
+    if let Some(keys) = config.get_mut("revoked_keys").and_then(Value::as_array_mut) {
+        for key in keys.iter_mut() {
+            if let Some(text) = key.as_str() {
+                *key = Value::String(crate::load::mask_key(text));
+            }
+        }
+    }
+    config
+}
+
 /// Builds the archive body.
 pub fn body(contents: &Contents<'_>) -> Value {
     let a = contents.attribution;
@@ -106,7 +121,7 @@ pub fn body(contents: &Contents<'_>) -> Value {
         "program": format!("apportion {}", env!("CARGO_PKG_VERSION")),
         "organization": a.organization,
         "period": a.period,
-        "configuration": contents.settings.config,
+        "configuration": masked_configuration(contents.settings),
         "inputs": contents.inputs,
         "settlement": {
             "currency": a.currency,
