@@ -370,6 +370,15 @@ fn the_command_line_signs_off_and_refuses_an_unready_export() {
         .stderr(predicate::str::contains("the fuse of Legal is lifted"));
     let policies = data.path().join("policies/northwind-analytics");
     assert!(policies.join("restore-legal-2026-11.json").exists());
+    // A lifted fuse no longer stops the month: check names it as a warning.
+    run()
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "warning\tLegal\tfuse lifted by two sign-offs; illegal call",
+        ))
+        .stdout(predicate::str::contains("fuse\t").not());
     run()
         .args([
             "signoff",

@@ -145,36 +145,52 @@ fn hashing_for_report(settings: &Settings) -> Hashing {
 
 /// The settlement as `report` shows it: with the month's review session applied when the
 /// data directory holds one, the calculation's otherwise. `check` judges the same figures.
-/// The settlement `check` judges, and why rejected rows are still open when some are: the
-/// saved review session's changes and acknowledgements count when there is a data directory.
-fn settled(
-    inputs: &Inputs,
-    loaded: &Loaded,
-    today: chrono::NaiveDate,
-) -> Result<(Attribution, Option<String>), Failure> {
-    match crate::review::store::data_dir() {
-        Some(dir) => {
-            let peek = peek_session(inputs, loaded, today, &dir)?;
-            let open = peek
-                .checklist
-                .checks
-                .iter()
-                .find(|c| c.id == "rejects_acknowledged" && c.outcome != Outcome::Pass)
-                .map(|c| c.reason.clone());
-            Ok((peek.attribution, open))
-        }
-        None => {
-            let attribution = calculate(
-                &loaded.settings,
-                &loaded.dataset,
-                loaded.ledger.as_ref(),
-                today,
-            );
-            let rejected = loaded.dataset.rejects.len();
-            let open = (rejected > 0).then(|| format!("{rejected} rejected rows"));
-            Ok((attribution, open))
-        }
-    }
+/// What `check` judges: the settlement, with the saved review session's changes and
+/// acknowledgements counted in when there is a data directory.
+struct Judged {
+    attribution: Attribution,
+    /// Why rejected rows are still open, when some are.
+    open_rejects: Option<String>,
+    /// The fused departments whose fuse both sign-offs lifted.
+    lifted: Vec<String>,
+}
+
+fn settled(inputs: &Inputs, loaded: &Loaded, today: chrono::NaiveDate) -> Result<Judged, Failure> {
+    let Some(dir) = crate::review::store::data_dir() else {
+        let attribution = calculate(
+            &loaded.settings,
+            &loaded.dataset,
+            loaded.ledger.as_ref(),
+            today,
+        );
+        let rejected = loaded.dataset.rejects.len();
+        return Ok(Judged {
+            attribution,
+            open_rejects: (rejected > 0).then(|| format!("{rejected} rejected rows")),
+            lifted: Vec::new(),
+        });
+    };
+
+    let peek = peek_session(inputs, loaded, today, &dir)?;
+    let open_rejects = peek
+        .checklist
+        .checks
+        .iter()
+        .find(|c| c.id == "rejects_acknowledged" && c.outcome != Outcome::Pass)
+        .map(|c| c.reason.clone());
+    let lifted = peek
+        .attribution
+        .departments
+        .iter()
+        .filter(|d| d.status == Status::Fuse)
+        .filter(|d| crate::review::signoff::lifted(&peek.session.signoffs, &d.name))
+        .map(|d| d.name.clone())
+        .collect();
+    Ok(Judged {
+        attribution: peek.attribution,
+        open_rejects,
+        lifted,
+    })
 }
 
 /// Prints the report; when the data directory is known, the figures are those of the
@@ -250,30 +266,36 @@ fn review(inputs: &Inputs) -> Result<u8, Failure> {
 }
 
 /// Prints one line per department that is not normal, and one for rejected rows not yet
-/// acknowledged; the exit code is the worst of them (rejected rows count as a warning).
+/// acknowledged; the exit code is the worst of them. Rejected rows count as a warning, and
+/// so does a fuse that both sign-offs lifted: it no longer stops the month, but it is not
+/// normal either.
 fn check(inputs: &Inputs) -> Result<u8, Failure> {
     let loaded = load_hashing(inputs, hashing_for_report)?;
     let today = sources(inputs).today(&loaded.settings);
-    let (attribution, open_rejects) = settled(inputs, &loaded, today)?;
+    let judged = settled(inputs, &loaded, today)?;
 
     let mut out = String::new();
-    for d in attribution
-        .departments
-        .iter()
-        .filter(|d| d.status != Status::Normal)
-    {
+    let mut worst = Status::Normal;
+    for d in &judged.attribution.departments {
         let reason = d.reasons.first().map_or("", |r| r.text.as_str());
-        out.push_str(&format!("{}\t{}\t{}\n", d.status.label(), d.name, reason));
+        let (status, said) = match judged.lifted.contains(&d.name) {
+            true => (
+                Status::Warning,
+                format!("fuse lifted by two sign-offs; {reason}"),
+            ),
+            false => (d.status, reason.to_string()),
+        };
+        if status != Status::Normal {
+            out.push_str(&format!("{}\t{}\t{said}\n", status.label(), d.name));
+        }
+        worst = worst.max(status);
     }
-    if let Some(reason) = &open_rejects {
+    if let Some(reason) = &judged.open_rejects {
         out.push_str(&format!("warning\t(rejected rows)\t{reason}\n"));
+        worst = worst.max(Status::Warning);
     }
     print(&out)?;
 
-    let worst = match open_rejects {
-        Some(_) => attribution.worst_status().max(Status::Warning),
-        None => attribution.worst_status(),
-    };
     Ok(match worst {
         Status::Normal => exit::NORMAL,
         Status::Warning => exit::WARNING,

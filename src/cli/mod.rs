@@ -39,7 +39,7 @@ pub enum Command {
     /// Print the attribution of a month (table, CSV, JSON or Markdown).
     Report(ReportArgs),
     /// Exit 0 when every department is normal and no rejected row is left open, 1 on a
-    /// warning or open rejected rows, 2 on a fuse, 3+ on errors.
+    /// warning, open rejected rows or a lifted fuse, 2 on a fuse not lifted, 3+ on errors.
     Check(Inputs),
     /// Write the commented starter configuration.
     Init {

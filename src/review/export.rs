@@ -294,6 +294,8 @@ pub struct Peek {
     pub session_path: PathBuf,
     /// Whether a session was found there.
     pub found: bool,
+    /// The session found, or a new one when there is none.
+    pub session: super::Session,
 }
 
 /// Looks at the review of a loaded month without opening (and so without saving) it;
@@ -350,5 +352,6 @@ pub fn peek(
         checklist,
         session_path: store.path().to_path_buf(),
         found,
+        session,
     })
 }
