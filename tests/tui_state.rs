@@ -326,3 +326,30 @@ fn fixing_the_undecided_lines_clears_a_search_that_would_hide_them() {
     let said = &app.message.as_ref().unwrap().text;
     assert!(said.contains("cleared"), "{said}");
 }
+
+#[test]
+fn ctrl_u_clears_the_text_of_a_dialog_and_other_control_keys_type_nothing() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    drive(&mut app, &[Action::ShowQueue, Action::Search]);
+    type_in_without_submit(&mut app, "legal");
+    let press = |app: &mut App, c: char| {
+        let key = Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        if let Some(action) = app.action_for(&key) {
+            app.update(action);
+        }
+    };
+    press(&mut app, 'w');
+    assert_eq!(app.modal.as_ref().unwrap().text, "legal");
+    press(&mut app, 'u');
+    assert_eq!(app.modal.as_ref().unwrap().text, "");
+    assert_eq!(app.queue.rows.len(), 36, "the search follows the text");
+}
+
+/// Types text into the open dialog without confirming it.
+fn type_in_without_submit(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Type(c));
+    }
+}

@@ -89,6 +89,8 @@ pub enum Action {
     Type(char),
     /// Erase the last character of the dialog.
     Erase,
+    /// Erase the whole text of the dialog.
+    EraseAll,
     /// Confirm the dialog.
     Submit,
     /// Select the row at this screen line (a mouse click).

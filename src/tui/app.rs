@@ -232,9 +232,14 @@ impl App {
         if self.modal.is_none() {
             return keys::action_for(self.screen(), key);
         }
-        // In a dialog every character is text; only Ctrl-C still quits.
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return Some(Action::Quit);
+        // In a dialog every character is text; with Ctrl, C still quits and U clears the
+        // text, as in a shell, and no other letter is typed.
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return match key.code {
+                KeyCode::Char('c') => Some(Action::Quit),
+                KeyCode::Char('u') => Some(Action::EraseAll),
+                _ => None,
+            };
         }
         match key.code {
             KeyCode::Char(c) => Some(Action::Type(c)),
@@ -302,7 +307,7 @@ impl App {
             | Action::ShareUnattributed
             | Action::ChangeFolder
             | Action::SetReviewer => self.open_modal(action),
-            Action::Type(_) | Action::Erase | Action::Submit => {}
+            Action::Type(_) | Action::Erase | Action::EraseAll | Action::Submit => {}
             Action::ShowExplorer
             | Action::Explore(_)
             | Action::NextDepartment

@@ -191,6 +191,7 @@ impl App {
             Action::Erase => {
                 modal.text.pop();
             }
+            Action::EraseAll => modal.text.clear(),
             Action::Submit => return self.submit(),
             Action::Back => {
                 if modal.purpose == Purpose::Search {

@@ -97,7 +97,11 @@ fn render_message(app: &App, frame: &mut Frame, area: Rect) {
 /// The footer: the keys of the current screen, read from the same table that handles them.
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let hints: Vec<(String, &str)> = if app.modal.is_some() {
-        vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
+        vec![
+            ("Enter".into(), "confirm"),
+            ("Esc".into(), "cancel"),
+            ("Ctrl-U".into(), "clear"),
+        ]
     } else {
         keys::hints(app.screen())
     };
