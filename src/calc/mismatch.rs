@@ -61,6 +61,35 @@ pub fn ledger_without_usage(
         .collect()
 }
 
+/// Ledger mismatches for departments the ledger books in the prior month that the
+/// configuration does not know: their amounts would otherwise drop out of the month-over-month
+/// comparison without a word. A name that differs from a department only in case says which.
+pub fn ledger_unknown_departments(
+    prior_totals: &std::collections::BTreeMap<String, Decimal>,
+    departments: &[&str],
+    prior_month: &str,
+) -> Vec<Mismatch> {
+    prior_totals
+        .iter()
+        .filter(|(name, _)| !departments.contains(&name.as_str()))
+        .map(|(name, &amount)| {
+            let like = departments.iter().find(|d| d.eq_ignore_ascii_case(name));
+            let hint = like.map_or(String::new(), |d| format!(" (did you mean '{d}'?)"));
+            Mismatch {
+                kind: MismatchKind::Ledger,
+                department: Some(name.clone()),
+                model: None,
+                computed: Decimal::ZERO,
+                expected: Some(amount),
+                text: format!(
+                    "the ledger books {amount} in {prior_month} for '{name}', which is not a \
+                     department of the configuration{hint}: it is left out of the growth"
+                ),
+            }
+        })
+        .collect()
+}
+
 /// A price mismatch when the provider's cost differs from the price table's.
 pub fn provider_cost(line: &LineItem, t: &Thresholds) -> Option<Mismatch> {
     // An unpriced model has its own mismatch; comparing its zero list cost says nothing more.

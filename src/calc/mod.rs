@@ -82,6 +82,13 @@ pub fn calculate(
     if let Some(ledger) = ledger {
         let booked = ledger.line_amounts(&settings.config.period.month);
         mismatches.extend(mismatch::ledger_without_usage(&booked, &lines));
+        let prior_month = prior_month(settings.month_start);
+        let known: Vec<&str> = departments.iter().map(|d| d.name.as_str()).collect();
+        mismatches.extend(mismatch::ledger_unknown_departments(
+            &ledger.department_totals(&prior_month),
+            &known,
+            &prior_month,
+        ));
     }
     let list_cost: Decimal = folded.departments.values().map(|t| t.list_cost).sum();
 
@@ -521,6 +528,39 @@ output = 2
         // Without the revoked key's call, A is normal again.
         let a = attribution("2026-11-02T10:00:00Z,key-a,m,1000,100\n");
         assert_eq!(a.department("A").unwrap().status, Status::Normal);
+    }
+
+    #[test]
+    fn a_prior_ledger_department_the_configuration_does_not_know_is_a_mismatch() {
+        let settings = Settings::from_toml(CONFIG, Path::new("ledger.toml")).unwrap();
+        let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
+                    2026-11-02T10:00:00Z,key-a,m,1000000,0\n";
+        let dataset = load_inputs(
+            &settings,
+            vec![Input::from_bytes("logs.csv", rows.as_bytes())],
+        )
+        .unwrap();
+        let ledger = "period,department,amount,currency\n\
+                      2026-10,A,1.00,USD\n\
+                      2026-10,b,3.00,USD\n";
+        let ledger = Ledger::from_bytes("ledger.csv", ledger.as_bytes(), "USD").unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let a = calculate(&settings, &dataset, Some(&ledger), today);
+
+        let unknown: Vec<&Mismatch> = a
+            .mismatches
+            .iter()
+            .filter(|m| m.kind == MismatchKind::Ledger)
+            .collect();
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        assert_eq!(unknown[0].department.as_deref(), Some("b"));
+        assert_eq!(
+            unknown[0].text,
+            "the ledger books 3.00 in 2026-10 for 'b', which is not a department of the \
+             configuration (did you mean 'B'?): it is left out of the growth"
+        );
+        assert_eq!(a.department("B").unwrap().prior, None);
+        assert_eq!(a.department("A").unwrap().prior, Some(Decimal::ONE));
     }
 
     #[test]
