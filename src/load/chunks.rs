@@ -273,6 +273,12 @@ pub trait Fields {
 
     /// Whether every field is empty or white space.
     fn is_blank(&self) -> bool;
+
+    /// Whether a field may hold a line break: only a quoted field can, so a line without
+    /// quotes needs no look.
+    fn may_hold_line_breaks(&self) -> bool {
+        true
+    }
 }
 
 impl Fields for ByteRecord {
@@ -317,6 +323,10 @@ impl Fields for PlainRow<'_> {
         self.line
             .bytes()
             .all(|b| b == b',' || b.is_ascii_whitespace())
+    }
+
+    fn may_hold_line_breaks(&self) -> bool {
+        false
     }
 }
 
@@ -382,6 +392,11 @@ impl Fields for Row<'_> {
             Row::Quoted(row) => row.is_blank(),
             Row::Parsed(row) => Fields::is_blank(*row),
         }
+    }
+
+    #[inline]
+    fn may_hold_line_breaks(&self) -> bool {
+        !matches!(self, Row::Plain(_))
     }
 }
 

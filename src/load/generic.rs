@@ -492,6 +492,11 @@ impl<'a> RowReader<'a> {
             optional(row, c.team, c)?,
             optional(row, c.tags, c)?,
         ];
+        if row.may_hold_line_breaks() {
+            // Tags are free text, which may run over lines.
+            let named = [c.model, c.request_id, c.api_key, c.user, c.project, c.team];
+            no_line_breaks(row, &named, c)?;
+        }
 
         Ok(View {
             timestamp,
@@ -612,6 +617,26 @@ impl Folder {
         self.callers.insert(self.key.clone(), id);
         id
     }
+}
+
+/// Refuses a row whose model, request id or caller names hold a line break. No name of a
+/// model, key, user, project or team has one; a quote that is never closed, or closed lines later, does: the
+/// lines after it are read into the field, and their calls would vanish inside this row.
+fn no_line_breaks(row: &impl Fields, indexes: &[Option<usize>], c: &Columns) -> Result<(), String> {
+    for index in indexes.iter().flatten() {
+        let text = row.text(*index).unwrap_or_default();
+        let breaks = text.bytes().filter(|b| *b == b'\n').count();
+        let breaks = breaks.max(usize::from(text.contains('\r')));
+        if breaks > 0 {
+            return Err(format!(
+                "column '{}' holds {breaks} line break(s): a quote in this row is not closed \
+                 where its field ends, so the lines after it were read into the field; \
+                 expected one line per call",
+                c.name(*index)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The text of a required field.
@@ -884,6 +909,34 @@ mod tests {
             );
             assert!(in_order.contains("rows_read: 4, accepted: 2, rejected: 2"));
             assert!(in_order.contains("Reject { source: 0, line: 3, reason: \"column"));
+        }
+    }
+
+    /// A quote opened in a name and closed only by a quoted field rows later swallows the
+    /// rows between, which come out as one row of the right width: it is rejected where it
+    /// starts, saying why, instead of settling the first row's call with the last row's
+    /// figures while the calls between vanish.
+    #[test]
+    fn a_quote_closed_rows_later_is_rejected_where_it_opens() {
+        let opened = ROWS[0].replace(",ana,", ",\"ana,");
+        let closing = ROWS[3].replace(",ana,", ",ana\",");
+        let text = [
+            HEADER, ROWS[0], &opened, ROWS[9], ROWS[12], &closing, ROWS[11],
+        ]
+        .concat();
+        for chunk_bytes in [1, 64, CHUNK_BYTES] {
+            let (in_order, chunked) = read_both(text.as_bytes(), chunk_bytes);
+            assert_eq!(in_order, chunked);
+            assert!(
+                in_order.contains(
+                    "Reject { source: 0, line: 3, reason: \"column 'user' holds 3 line break(s)"
+                ),
+                "{in_order}"
+            );
+            assert!(
+                in_order.contains("rows_read: 3, accepted: 2, rejected: 1"),
+                "{in_order}"
+            );
         }
     }
 
