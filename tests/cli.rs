@@ -588,3 +588,47 @@ fn a_file_named_twice_is_refused() {
         .stderr(predicate::str::contains("is named twice among the sources"))
         .stderr(predicate::str::contains(month.logs.display().to_string()));
 }
+
+/// A folder no file can be created in, whoever runs the tests: a folder made read-only, or,
+/// for root (whom permissions do not stop), `/sys`, which takes no new files. `None` when
+/// neither refuses a file here.
+#[cfg(unix)]
+fn read_only_folder() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("read-only");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let refuses =
+        |c: &std::path::PathBuf| c.is_dir() && std::fs::write(c.join("probe"), "").is_err();
+    let folder = [folder, std::path::PathBuf::from("/sys")]
+        .into_iter()
+        .find(refuses)?;
+    Some((dir, folder))
+}
+
+/// A data directory with no session in it, so that a report does not depend on whoever runs
+/// the tests.
+fn no_session() -> std::path::PathBuf {
+    std::env::temp_dir().join("apportion-cli-tests-no-session")
+}
+
+/// The rejected rows that cannot be written name the file asked for, not the temporary file
+/// staged beside it.
+#[cfg(unix)]
+#[test]
+fn rejects_that_cannot_be_written_name_the_file_asked_for() {
+    let Some((_dir, folder)) = read_only_folder() else {
+        eprintln!("skipped: no folder here refuses new files");
+        return;
+    };
+    let target = folder.join("r.csv");
+    apportion()
+        .env("APPORTION_DATA", no_session())
+        .args(["report", "--rejects"])
+        .arg(&target)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(target.display().to_string()))
+        .stderr(predicate::str::contains(".tmp").not());
+}

@@ -277,7 +277,8 @@ fn check(inputs: &Inputs) -> Result<u8, Failure> {
 }
 
 fn init(path: &Path) -> Result<u8, Failure> {
-    crate::write::create_new(path, STARTER.as_bytes()).map_err(Failure::output)?;
+    crate::write::create_new(path, STARTER.as_bytes())
+        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))?;
     eprintln!(
         "wrote {}; edit it, then run `apportion report --config {} LOGS.csv`",
         path.display(),
@@ -300,7 +301,10 @@ fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
             existing.join(", ")
         )));
     }
-    sample::generate::write_month(&args.out, args.rows, args.seed).map_err(Failure::output)?;
+    sample::generate::write_month(&args.out, args.rows, args.seed).map_err(|e| {
+        let out = args.out.display();
+        Failure::output(format!("cannot write the sample month into '{out}': {e}"))
+    })?;
     eprintln!(
         "wrote a sample month of {} rows into {}",
         args.rows,
@@ -392,7 +396,12 @@ fn write_rejects(path: &Path, dataset: &Dataset) -> Result<(), Failure> {
         ]);
     }
     let bytes = writer.into_inner().map_err(Failure::output)?;
-    crate::write::atomic(path, &bytes).map_err(Failure::output)
+    crate::write::atomic(path, &bytes).map_err(|e| {
+        Failure::output(format!(
+            "cannot write the rejected rows to '{}': {e}",
+            path.display()
+        ))
+    })
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.

@@ -173,6 +173,18 @@ impl Review {
         Ok(Exported { archive, policies })
     }
 
+    /// The files an export into `dir` would create: the archive, its CSV of lines and, when
+    /// a department is fused, the policies. None of them may exist, since an archive is never
+    /// overwritten; a front end checks them before writing anything.
+    pub fn archive_files(&self, dir: &Path) -> Vec<PathBuf> {
+        let (json, csv) = archive::paths(dir, &self.attribution);
+        let policies = (!self.policies().is_empty()).then(|| policies_path(&json));
+        [Some(json), Some(csv), policies]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     /// Every input as the archive records it: the usage exports, then the prior ledger and
     /// the price list (so that `verify` can check them too).
     fn input_records(&self) -> Vec<InputRecord> {
@@ -257,19 +269,24 @@ fn write_policy(path: &Path, policy: &Policy) -> Result<()> {
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
+/// Where the policies of an archive go: beside it, as `…-policies.json`.
+fn policies_path(archive: &Path) -> PathBuf {
+    archive.with_file_name(format!(
+        "{}-policies.json",
+        archive
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("apportion")
+    ))
+}
+
 /// Writes the policies beside the archive (`…-policies.json`): each as our document and as
 /// the body of a LiteLLM team update request.
 fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>> {
     if policies.is_empty() {
         return Ok(None);
     }
-    let path = archive.with_file_name(format!(
-        "{}-policies.json",
-        archive
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("apportion")
-    ));
+    let path = policies_path(archive);
     let documents: Vec<Value> = policies
         .iter()
         .map(|p| json!({ "policy": p, "litellm_team_update": p.litellm_team_update() }))
