@@ -632,3 +632,21 @@ fn rejects_that_cannot_be_written_name_the_file_asked_for() {
         .stderr(predicate::str::contains(target.display().to_string()))
         .stderr(predicate::str::contains(".tmp").not());
 }
+
+/// A sign-off whose data directory cannot be written fails as an output that cannot be
+/// written (exit 4), naming where it tried to write; the inputs are fine.
+#[cfg(unix)]
+#[test]
+fn a_sign_off_into_a_data_folder_that_cannot_be_written_exits_4() {
+    let Some((_dir, folder)) = read_only_folder() else {
+        eprintln!("skipped: no folder here refuses new files");
+        return;
+    };
+    let data = folder.join("data");
+    apportion()
+        .env("APPORTION_DATA", &data)
+        .args(SIGN_OFF_LEGAL)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(data.display().to_string()));
+}

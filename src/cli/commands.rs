@@ -35,6 +35,15 @@ impl Failure {
             message: error.to_string(),
         }
     }
+
+    /// A review action that failed: an output when a file of the review could not be
+    /// written (an unusable data directory), an input otherwise.
+    pub(super) fn review(error: crate::review::Error) -> Failure {
+        match error {
+            crate::review::Error::Unwritable { .. } => Failure::output(error),
+            other => Failure::input(other),
+        }
+    }
 }
 
 /// Runs a parsed command line; errors are printed to stderr with their exit code.
@@ -319,7 +328,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
     if args.withdraw {
         review
             .withdraw_sign_off(&args.department, args.role, now)
-            .map_err(Failure::input)?;
+            .map_err(Failure::review)?;
         eprintln!("withdrew the {} sign-off of {}", args.role, args.department);
         let downgrade = review.policy_path(&args.department, Action::Downgrade);
         if downgrade.exists() {
@@ -339,7 +348,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
             args.note.as_deref(),
             now,
         )
-        .map_err(Failure::input)?;
+        .map_err(Failure::review)?;
     eprintln!(
         "{} signed {} off as {}",
         args.name.trim(),
@@ -357,7 +366,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
     if lifted {
         let path = review
             .write_restoring_policy(&args.department)
-            .map_err(Failure::output)?;
+            .map_err(Failure::review)?;
         if let Some(path) = path {
             eprintln!(
                 "the fuse of {} is lifted; the restoring policy is {}",

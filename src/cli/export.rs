@@ -211,7 +211,7 @@ pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review,
         )));
     }
     if save {
-        review.persist().map_err(Failure::input)?;
+        review.persist().map_err(Failure::review)?;
     }
     Ok(review)
 }
@@ -258,7 +258,7 @@ fn archive(
     dir: &Path,
     note: Option<&str>,
 ) -> Result<String, Failure> {
-    let exported = review.export(dir, note).map_err(Failure::input)?;
+    let exported = review.export(dir, note).map_err(Failure::review)?;
     let mut said = format!("wrote the archive {}", exported.archive.display());
     if let Some(path) = exported.policies {
         said.push_str(&format!("\nwrote the fuse policies {}", path.display()));

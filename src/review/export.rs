@@ -102,7 +102,7 @@ impl Review {
                     }
                     None => match std::fs::remove_file(&path) {
                         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(Error::Invalid(format!("{}: {e}", path.display())));
+                            return Err(unwritable(&path, e));
                         }
                         _ => {}
                     },
@@ -168,7 +168,13 @@ impl Review {
             review: self.review_record(note, &policies),
             checklist: json!({ "passed": checklist.passed(), "checks": checklist.checks }),
         };
-        let archive = archive::write(dir, &contents).map_err(|e| Error::Invalid(e.to_string()))?;
+        let archive = archive::write(dir, &contents).map_err(|e| match e {
+            archive::ArchiveError::Io { path, message } => Error::Unwritable {
+                path: path.display().to_string(),
+                message,
+            },
+            other => Error::Invalid(other.to_string()),
+        })?;
         let policies = write_policies(&archive, &policies)?;
         Ok(Exported { archive, policies })
     }
@@ -266,7 +272,15 @@ fn write_policy(path: &Path, policy: &Policy) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .and_then(|()| crate::write::atomic(path, text.as_bytes()))
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+        .map_err(|e| unwritable(path, e))
+}
+
+/// A file of the review that cannot be written, named.
+fn unwritable(path: &Path, error: std::io::Error) -> Error {
+    Error::Unwritable {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
 }
 
 /// Where the policies of an archive go: beside it, as `…-policies.json`.
@@ -293,8 +307,7 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
         .collect();
     let mut text = serde_json::to_string_pretty(&documents).unwrap_or_default();
     text.push('\n');
-    crate::write::create_new(&path, text.as_bytes())
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    crate::write::create_new(&path, text.as_bytes()).map_err(|e| unwritable(&path, e))?;
     Ok(Some(path))
 }
 
