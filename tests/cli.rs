@@ -650,3 +650,26 @@ fn a_sign_off_into_a_data_folder_that_cannot_be_written_exits_4() {
         .code(4)
         .stderr(predicate::str::contains(data.display().to_string()));
 }
+
+/// A report that cannot be written out says that standard output is what failed, not only
+/// the system's reason (a full disk).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_to_a_full_standard_output_names_it() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_apportion"))
+        .env("APPORTION_DATA", no_session())
+        .arg("report")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("cannot write the report to standard output: No space left on device"),
+        "{said}"
+    );
+}

@@ -228,7 +228,7 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
             }
         }
     };
-    print(&text)?;
+    print(&text, "the report")?;
     Ok(exit::NORMAL)
 }
 
@@ -272,7 +272,7 @@ fn check(inputs: &Inputs) -> Result<u8, Failure> {
     if let Some(reason) = &open_rejects {
         out.push_str(&format!("warning\t(rejected rows)\t{reason}\n"));
     }
-    print(&out)?;
+    print(&out, "the check")?;
 
     let worst = match open_rejects {
         Some(_) => attribution.worst_status().max(Status::Warning),
@@ -386,7 +386,7 @@ fn verify(archive: &Path, sources: &[std::path::PathBuf]) -> Result<u8, Failure>
     } else {
         "\nCHANGED\n"
     });
-    print(&out)?;
+    print(&out, "the verification")?;
     Ok(if verification.intact {
         exit::NORMAL
     } else {
@@ -413,10 +413,16 @@ fn write_rejects(path: &Path, dataset: &Dataset) -> Result<(), Failure> {
     })
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error.
-fn print(text: &str) -> Result<(), Failure> {
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
+/// Prints `what` to stdout; a closed pipe (`| head`) is not an error. A failure names
+/// standard output, since the system's reason alone (a full disk) does not say what was
+/// being written.
+fn print(text: &str, what: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(Failure::output),
+        Err(e) => Err(Failure::output(format!(
+            "cannot write {what} to standard output: {e}"
+        ))),
+        Ok(()) => Ok(()),
     }
 }
