@@ -673,3 +673,32 @@ fn a_report_to_a_full_standard_output_names_it() {
         "{said}"
     );
 }
+
+/// A sign-off for a name that is not a department says so, suggesting the department that
+/// differs only in case, or listing the departments.
+#[test]
+fn a_sign_off_for_an_unknown_department_names_the_departments() {
+    let data = tempfile::tempdir().unwrap();
+    let sign_off = |department: &str| {
+        apportion()
+            .env("APPORTION_DATA", data.path())
+            .args([
+                "signoff",
+                "--role",
+                "finance",
+                "--name",
+                "Bo",
+                "--department",
+            ])
+            .arg(department)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("is not fused").not())
+    };
+    sign_off("Nope")
+        .stderr(predicate::str::contains(
+            "'Nope' is not a department of the configuration",
+        ))
+        .stderr(predicate::str::contains("Legal, "));
+    sign_off("legal").stderr(predicate::str::contains("did you mean 'Legal'?"));
+}
