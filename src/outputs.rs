@@ -44,6 +44,20 @@ pub enum Output {
     Alerts(PathBuf),
 }
 
+impl Output {
+    /// Checks that this output can be written, creating its folder when missing, so that a
+    /// command writing several outputs can refuse before the first rather than stop after it.
+    pub fn prepare(&self) -> Result<(), Error> {
+        let (path, prepared) = match self {
+            Output::RoutingTable(path, _) | Output::Journal(path) => {
+                (path, crate::write::prepare_file(path, true))
+            }
+            Output::Alerts(dir) => (dir, crate::write::prepare_folder(dir)),
+        };
+        prepared.map_err(|e| Error::Output(format!("cannot write '{}': {e}", path.display())))
+    }
+}
+
 /// Why an output was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

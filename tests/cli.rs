@@ -588,3 +588,117 @@ fn a_file_named_twice_is_refused() {
         .stderr(predicate::str::contains("is named twice among the sources"))
         .stderr(predicate::str::contains(month.logs.display().to_string()));
 }
+
+/// A folder no file can be created in, whoever runs the tests: a folder made read-only, or,
+/// for root (whom permissions do not stop), `/sys`, which takes no new files. `None` when
+/// neither refuses a file here.
+#[cfg(unix)]
+fn read_only_folder() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("read-only");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let refuses =
+        |c: &std::path::PathBuf| c.is_dir() && std::fs::write(c.join("probe"), "").is_err();
+    let folder = [folder, std::path::PathBuf::from("/sys")]
+        .into_iter()
+        .find(refuses)?;
+    Some((dir, folder))
+}
+
+/// A data directory with no session in it, so that a report does not depend on whoever runs
+/// the tests.
+fn no_session() -> std::path::PathBuf {
+    std::env::temp_dir().join("apportion-cli-tests-no-session")
+}
+
+/// The rejected rows that cannot be written name the file asked for, not the temporary file
+/// staged beside it.
+#[cfg(unix)]
+#[test]
+fn rejects_that_cannot_be_written_name_the_file_asked_for() {
+    let Some((_dir, folder)) = read_only_folder() else {
+        eprintln!("skipped: no folder here refuses new files");
+        return;
+    };
+    let target = folder.join("r.csv");
+    apportion()
+        .env("APPORTION_DATA", no_session())
+        .args(["report", "--rejects"])
+        .arg(&target)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(target.display().to_string()))
+        .stderr(predicate::str::contains(".tmp").not());
+}
+
+/// A sign-off whose data directory cannot be written fails as an output that cannot be
+/// written (exit 4), naming where it tried to write; the inputs are fine.
+#[cfg(unix)]
+#[test]
+fn a_sign_off_into_a_data_folder_that_cannot_be_written_exits_4() {
+    let Some((_dir, folder)) = read_only_folder() else {
+        eprintln!("skipped: no folder here refuses new files");
+        return;
+    };
+    let data = folder.join("data");
+    apportion()
+        .env("APPORTION_DATA", &data)
+        .args(SIGN_OFF_LEGAL)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(data.display().to_string()));
+}
+
+/// A report that cannot be written out says that standard output is what failed, not only
+/// the system's reason (a full disk).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_to_a_full_standard_output_names_it() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_apportion"))
+        .env("APPORTION_DATA", no_session())
+        .arg("report")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("cannot write the report to standard output: No space left on device"),
+        "{said}"
+    );
+}
+
+/// A sign-off for a name that is not a department says so, suggesting the department that
+/// differs only in case, or listing the departments.
+#[test]
+fn a_sign_off_for_an_unknown_department_names_the_departments() {
+    let data = tempfile::tempdir().unwrap();
+    let sign_off = |department: &str| {
+        apportion()
+            .env("APPORTION_DATA", data.path())
+            .args([
+                "signoff",
+                "--role",
+                "finance",
+                "--name",
+                "Bo",
+                "--department",
+            ])
+            .arg(department)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("is not fused").not())
+    };
+    sign_off("Nope")
+        .stderr(predicate::str::contains(
+            "'Nope' is not a department of the configuration",
+        ))
+        .stderr(predicate::str::contains("Legal, "));
+    sign_off("legal").stderr(predicate::str::contains("did you mean 'Legal'?"));
+}

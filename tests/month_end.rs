@@ -669,3 +669,58 @@ fn the_ledger_and_the_price_list_are_fingerprinted_checked_and_verified() {
         Outcome::Pass
     );
 }
+
+/// An approved export checks every output before it writes any: an archive written before
+/// an unusable output stopped the export could never be completed, since an archive is
+/// never overwritten. Missing folders are made, as the export menu makes them.
+#[test]
+fn an_approved_export_writes_nothing_until_every_output_can_be_written() {
+    let data = tempfile::tempdir().unwrap();
+    let mut review = open(data.path());
+    complete(&mut review);
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join("archive");
+    let export = |table: &Path| {
+        Command::cargo_bin("apportion")
+            .unwrap()
+            .env("APPORTION_DATA", data.path())
+            .args(["export", "--archive"])
+            .arg(&archive)
+            .arg("--routing-table")
+            .arg(table)
+            .assert()
+    };
+    let files_in = |dir: &Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+
+    // A file where the workbook's folder should be: refused, the archive not written, and
+    // the message names the workbook once with the reason.
+    let plain = out.path().join("plain");
+    std::fs::write(&plain, "not a folder").unwrap();
+    let table = plain.join("routing.xlsx");
+    let refused = export(&table).code(4);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert_eq!(
+        said.matches(&table.display().to_string()).count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("is a file, not a folder"), "{said}");
+    assert_eq!(files_in(&archive), 0, "nothing was written: {said}");
+
+    // A folder that does not exist yet is made; the archive and the workbook are written.
+    let table = out.path().join("missing/routing.xlsx");
+    export(&table).success();
+    assert!(table.exists());
+    assert!(
+        archive
+            .join("apportion-northwind-analytics-2026-11.json")
+            .exists()
+    );
+
+    // Again into the same archive folder: refused before the other output is written.
+    let again = out.path().join("again/routing.csv");
+    export(&again)
+        .code(4)
+        .stderr(predicate::str::contains("never overwritten"));
+    assert!(!again.exists());
+}

@@ -35,6 +35,15 @@ impl Failure {
             message: error.to_string(),
         }
     }
+
+    /// A review action that failed: an output when a file of the review could not be
+    /// written (an unusable data directory), an input otherwise.
+    pub(super) fn review(error: crate::review::Error) -> Failure {
+        match error {
+            crate::review::Error::Unwritable { .. } => Failure::output(error),
+            other => Failure::input(other),
+        }
+    }
 }
 
 /// Runs a parsed command line; errors are printed to stderr with their exit code.
@@ -235,7 +244,7 @@ fn report(args: &ReportArgs) -> Result<u8, Failure> {
             }
         }
     };
-    print(&text)?;
+    print(&text, "the report")?;
     Ok(exit::NORMAL)
 }
 
@@ -294,7 +303,7 @@ fn check(inputs: &Inputs) -> Result<u8, Failure> {
         out.push_str(&format!("warning\t(rejected rows)\t{reason}\n"));
         worst = worst.max(Status::Warning);
     }
-    print(&out)?;
+    print(&out, "the check")?;
 
     Ok(match worst {
         Status::Normal => exit::NORMAL,
@@ -304,7 +313,8 @@ fn check(inputs: &Inputs) -> Result<u8, Failure> {
 }
 
 fn init(path: &Path) -> Result<u8, Failure> {
-    crate::write::create_new(path, STARTER.as_bytes()).map_err(Failure::output)?;
+    crate::write::create_new(path, STARTER.as_bytes())
+        .map_err(|e| Failure::output(format!("cannot write '{}': {e}", path.display())))?;
     eprintln!(
         "wrote {}; edit it, then run `apportion report --config {} LOGS.csv`",
         path.display(),
@@ -327,7 +337,10 @@ fn write_sample(args: &SampleArgs) -> Result<u8, Failure> {
             existing.join(", ")
         )));
     }
-    sample::generate::write_month(&args.out, args.rows, args.seed).map_err(Failure::output)?;
+    sample::generate::write_month(&args.out, args.rows, args.seed).map_err(|e| {
+        let out = args.out.display();
+        Failure::output(format!("cannot write the sample month into '{out}': {e}"))
+    })?;
     eprintln!(
         "wrote a sample month of {} rows into {}",
         args.rows,
@@ -342,7 +355,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
     if args.withdraw {
         review
             .withdraw_sign_off(&args.department, args.role, now)
-            .map_err(Failure::input)?;
+            .map_err(Failure::review)?;
         eprintln!("withdrew the {} sign-off of {}", args.role, args.department);
         let downgrade = review.policy_path(&args.department, Action::Downgrade);
         if downgrade.exists() {
@@ -362,7 +375,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
             args.note.as_deref(),
             now,
         )
-        .map_err(Failure::input)?;
+        .map_err(Failure::review)?;
     eprintln!(
         "{} signed {} off as {}",
         args.name.trim(),
@@ -380,7 +393,7 @@ fn signoff(args: &super::SignoffArgs) -> Result<u8, Failure> {
     if lifted {
         let path = review
             .write_restoring_policy(&args.department)
-            .map_err(Failure::output)?;
+            .map_err(Failure::review)?;
         if let Some(path) = path {
             eprintln!(
                 "the fuse of {} is lifted; the restoring policy is {}",
@@ -400,7 +413,7 @@ fn verify(archive: &Path, sources: &[std::path::PathBuf]) -> Result<u8, Failure>
     } else {
         "\nCHANGED\n"
     });
-    print(&out)?;
+    print(&out, "the verification")?;
     Ok(if verification.intact {
         exit::NORMAL
     } else {
@@ -419,13 +432,24 @@ fn write_rejects(path: &Path, dataset: &Dataset) -> Result<(), Failure> {
         ]);
     }
     let bytes = writer.into_inner().map_err(Failure::output)?;
-    crate::write::atomic(path, &bytes).map_err(Failure::output)
+    crate::write::atomic(path, &bytes).map_err(|e| {
+        Failure::output(format!(
+            "cannot write the rejected rows to '{}': {e}",
+            path.display()
+        ))
+    })
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error.
-fn print(text: &str) -> Result<(), Failure> {
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
+/// Prints `what` to stdout; a closed pipe (`| head`) is not an error. A failure names
+/// standard output, since the system's reason alone (a full disk) does not say what was
+/// being written.
+fn print(text: &str, what: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(Failure::output),
+        Err(e) => Err(Failure::output(format!(
+            "cannot write {what} to standard output: {e}"
+        ))),
+        Ok(()) => Ok(()),
     }
 }

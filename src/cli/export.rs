@@ -101,6 +101,7 @@ pub fn run(args: &ExportArgs) -> Result<u8, Failure> {
         attribution: &draft.attribution,
         checks: &draft.checks,
     };
+    prepare(&outputs)?;
     for output in &outputs {
         let done = write_draft(output, &settlement, &draft.why)?;
         eprintln!("{done}");
@@ -172,6 +173,10 @@ fn run_reviewed(args: &ExportArgs, outputs: &[Output]) -> Result<u8, Failure> {
         attribution: &review.attribution,
         checks: &checks,
     };
+    if let Some(dir) = &args.archive {
+        prepare_archive(&review, dir)?;
+    }
+    prepare(outputs)?;
     for output in outputs {
         let done = match output {
             Output::Archive(dir) => archive(&review, dir, args.note.as_deref())?,
@@ -206,20 +211,54 @@ pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review,
         )));
     }
     if save {
-        review.persist().map_err(Failure::input)?;
+        review.persist().map_err(Failure::review)?;
     }
     Ok(review)
 }
 
+/// Makes sure every settlement output can be written before the first is: its folder is
+/// created when missing, as the review's export menu creates it, and an unusable place (a
+/// file where a folder is needed, a read-only folder) refuses the export with nothing
+/// written. The archive is prepared by [`prepare_archive`].
+fn prepare(outputs: &[Output]) -> Result<(), Failure> {
+    for output in outputs {
+        if let Output::Settlement(output) = output {
+            output.prepare().map_err(output_failure)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure the archive can be written into `dir` before anything is: the folder usable
+/// (created when missing) and none of the archive's files there yet. An export that wrote the
+/// archive and then stopped on another output could never be completed, since an archive is
+/// never overwritten.
+fn prepare_archive(review: &crate::review::Review, dir: &Path) -> Result<(), Failure> {
+    crate::write::prepare_folder(dir).map_err(|e| {
+        Failure::output(format!(
+            "cannot write the archive into '{}': {e}",
+            dir.display()
+        ))
+    })?;
+    for path in review.archive_files(dir) {
+        if path.exists() {
+            return Err(Failure::output(format!(
+                "cannot write '{}': an archive already exists here; archives are never \
+                 overwritten",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the approved archive, which the checklist gates, with the fuse policies beside it.
 fn archive(
     review: &crate::review::Review,
     dir: &Path,
     note: Option<&str>,
 ) -> Result<String, Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::output(format!("cannot create the folder '{}': {e}", dir.display()))
-    })?;
-    let exported = review.export(dir, note).map_err(Failure::input)?;
+    let exported = review.export(dir, note).map_err(Failure::review)?;
     let mut said = format!("wrote the archive {}", exported.archive.display());
     if let Some(path) = exported.policies {
         said.push_str(&format!("\nwrote the fuse policies {}", path.display()));

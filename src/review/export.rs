@@ -102,7 +102,7 @@ impl Review {
                     }
                     None => match std::fs::remove_file(&path) {
                         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(Error::Invalid(format!("{}: {e}", path.display())));
+                            return Err(unwritable(&path, e));
                         }
                         _ => {}
                     },
@@ -168,9 +168,27 @@ impl Review {
             review: self.review_record(note, &policies),
             checklist: json!({ "passed": checklist.passed(), "checks": checklist.checks }),
         };
-        let archive = archive::write(dir, &contents).map_err(|e| Error::Invalid(e.to_string()))?;
+        let archive = archive::write(dir, &contents).map_err(|e| match e {
+            archive::ArchiveError::Io { path, message } => Error::Unwritable {
+                path: path.display().to_string(),
+                message,
+            },
+            other => Error::Invalid(other.to_string()),
+        })?;
         let policies = write_policies(&archive, &policies)?;
         Ok(Exported { archive, policies })
+    }
+
+    /// The files an export into `dir` would create: the archive, its CSV of lines and, when
+    /// a department is fused, the policies. None of them may exist, since an archive is never
+    /// overwritten; a front end checks them before writing anything.
+    pub fn archive_files(&self, dir: &Path) -> Vec<PathBuf> {
+        let (json, csv) = archive::paths(dir, &self.attribution);
+        let policies = (!self.policies().is_empty()).then(|| policies_path(&json));
+        [Some(json), Some(csv), policies]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// Every input as the archive records it: the usage exports, then the prior ledger and
@@ -254,7 +272,26 @@ fn write_policy(path: &Path, policy: &Policy) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .and_then(|()| crate::write::atomic(path, text.as_bytes()))
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+        .map_err(|e| unwritable(path, e))
+}
+
+/// A file of the review that cannot be written, named.
+fn unwritable(path: &Path, error: std::io::Error) -> Error {
+    Error::Unwritable {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+/// Where the policies of an archive go: beside it, as `…-policies.json`.
+fn policies_path(archive: &Path) -> PathBuf {
+    archive.with_file_name(format!(
+        "{}-policies.json",
+        archive
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("apportion")
+    ))
 }
 
 /// Writes the policies beside the archive (`…-policies.json`): each as our document and as
@@ -263,21 +300,14 @@ fn write_policies(archive: &Path, policies: &[Policy]) -> Result<Option<PathBuf>
     if policies.is_empty() {
         return Ok(None);
     }
-    let path = archive.with_file_name(format!(
-        "{}-policies.json",
-        archive
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("apportion")
-    ));
+    let path = policies_path(archive);
     let documents: Vec<Value> = policies
         .iter()
         .map(|p| json!({ "policy": p, "litellm_team_update": p.litellm_team_update() }))
         .collect();
     let mut text = serde_json::to_string_pretty(&documents).unwrap_or_default();
     text.push('\n');
-    crate::write::create_new(&path, text.as_bytes())
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    crate::write::create_new(&path, text.as_bytes()).map_err(|e| unwritable(&path, e))?;
     Ok(Some(path))
 }
 

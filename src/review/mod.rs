@@ -52,6 +52,15 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A file of the review (the session, a policy, the archive) could not be written: the
+    /// place is unusable, not the inputs, so a front end says so apart from bad input.
+    #[error("cannot write '{path}': {message}")]
+    Unwritable {
+        /// The file or folder.
+        path: String,
+        /// What the system said.
+        message: String,
+    },
     /// An action that does not apply (an unknown department, a line that does not exist).
     #[error("{0}")]
     Invalid(String),

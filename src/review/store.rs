@@ -60,10 +60,18 @@ impl Store {
     /// Saves atomically: the file on disk is always a whole session, the old or the new one.
     pub fn save(&self, session: &Session) -> Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.error(e))?;
+            std::fs::create_dir_all(dir).map_err(|e| self.unwritable(e))?;
         }
         let text = serde_json::to_vec_pretty(session).map_err(|e| self.error(e))?;
-        crate::write::atomic(&self.path, &text).map_err(|e| self.error(e))
+        crate::write::atomic(&self.path, &text).map_err(|e| self.unwritable(e))
+    }
+
+    /// The session cannot be written where the data directory says: the place is at fault.
+    fn unwritable(&self, error: std::io::Error) -> Error {
+        Error::Unwritable {
+            path: self.path.display().to_string(),
+            message: error.to_string(),
+        }
     }
 
     fn error(&self, error: impl std::fmt::Display) -> Error {

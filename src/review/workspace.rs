@@ -498,6 +498,7 @@ impl Review {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        self.known_department(department)?;
         let fused = self
             .attribution
             .department(department)
@@ -523,6 +524,27 @@ impl Review {
         Ok(signoff::lifted(&self.session.signoffs, department))
     }
 
+    /// Refuses a name that is not a department of the configuration, suggesting the one it
+    /// differs from only in case or else listing them: "not fused" would send whoever
+    /// mistyped the name looking for a fuse.
+    fn known_department(&self, name: &str) -> Result<()> {
+        let departments = &self.settings.config.departments;
+        let names: Vec<&str> = departments.iter().map(|d| d.name.as_str()).collect();
+        if names.contains(&name) {
+            return Ok(());
+        }
+        let hint = match names
+            .iter()
+            .find(|n| n.to_lowercase() == name.to_lowercase())
+        {
+            Some(similar) => format!("did you mean '{similar}'?"),
+            None => format!("the departments are {}", names.join(", ")),
+        };
+        Err(Error::Invalid(format!(
+            "'{name}' is not a department of the configuration; {hint}"
+        )))
+    }
+
     /// Takes back a department's sign-off in a role. A fuse lifted by it holds again: the
     /// restoring policy is removed and the downgrade is back in force.
     pub fn withdraw_sign_off(
@@ -531,6 +553,7 @@ impl Review {
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.known_department(department)?;
         if !self.session.withdraw(department, role, now) {
             return Err(Error::Invalid(format!(
                 "{department} has no {role} sign-off to withdraw"
