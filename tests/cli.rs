@@ -283,6 +283,16 @@ fn check_warns_of_rejected_rows_until_the_review_acknowledges_them() {
 }
 
 #[test]
+fn a_command_line_that_cannot_be_parsed_is_bad_input_not_a_fuse() {
+    apportion()
+        .args(["check", "--bogus"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("unexpected argument '--bogus'"));
+    apportion().arg("--help").assert().code(0);
+}
+
+#[test]
 fn sources_without_a_configuration_are_refused_clearly() {
     apportion()
         .args(["report", "some.csv"])
