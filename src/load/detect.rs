@@ -113,6 +113,16 @@ pub fn read(
     forced: Option<Format>,
 ) -> Result<(), LoadError> {
     let (head, input) = peek(input)?;
+    if let Some(encoding) = utf16(&head) {
+        return Err(LoadError::new(
+            &input.name,
+            None,
+            format!(
+                "the file is {encoding} text; expected UTF-8: save it as UTF-8 (\"CSV UTF-8\" \
+                 in a spreadsheet) and load it again"
+            ),
+        ));
+    }
     let format = match forced {
         Some(format) => format,
         None => detect(&head, spec).ok_or_else(|| unknown(&input.name, &head))?,
@@ -127,6 +137,26 @@ pub fn read(
         Format::AnthropicCost => anthropic::read_cost(dataset, spec, input),
         Format::Focus => focus::read(dataset, spec, input),
         Format::ClaudeCode => claude_code::read(dataset, spec, input),
+    }
+}
+
+/// The UTF-16 encoding a head is in, by its byte-order mark or, without one, by the zero
+/// bytes that UTF-16 puts beside every ASCII character. Spreadsheets save "Unicode text" so;
+/// read as UTF-8 it would give a header of garbled names.
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] => return Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16 (big-endian)"),
+        _ => {}
+    }
+    let pairs: Vec<&[u8]> = head.chunks_exact(2).take(32).collect();
+    let all = |test: fn(&[u8]) -> bool| pairs.len() >= 4 && pairs.iter().all(|p| test(p));
+    if all(|p| p[0] != 0 && p[1] == 0) {
+        Some("UTF-16 (little-endian)")
+    } else if all(|p| p[0] == 0 && p[1] != 0) {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
     }
 }
 
@@ -266,6 +296,8 @@ fn unknown(name: &str, head: &[u8]) -> LoadError {
         .collect();
     if head.iter().all(u8::is_ascii_whitespace) {
         message.push_str(" (the file is empty)");
+    } else if text.trim() == "[]" {
+        message.push_str(" (an empty JSON array: no rows to tell the format by)");
     } else if !first.trim().is_empty() {
         message.push_str(&format!(" (it starts with '{}')", first.trim()));
     }
@@ -283,6 +315,48 @@ fn unknown(name: &str, head: &[u8]) -> LoadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn utf16_le(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn utf16_is_told_by_its_mark_or_its_zero_bytes() {
+        let header = "timestamp,api_key,model,input_tokens,output_tokens\n";
+        let marked = [&[0xFF, 0xFE][..], &utf16_le(header)].concat();
+        assert_eq!(utf16(&marked), Some("UTF-16 (little-endian)"));
+        assert_eq!(utf16(&utf16_le(header)), Some("UTF-16 (little-endian)"));
+        let big: Vec<u8> = header.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16(&big), Some("UTF-16 (big-endian)"));
+        assert_eq!(utf16(header.as_bytes()), None);
+        assert_eq!(utf16("zoë,Müller,東京\n".as_bytes()), None);
+        assert_eq!(utf16(b"a"), None);
+    }
+
+    #[test]
+    fn an_empty_json_array_says_it_has_no_rows_to_tell_the_format_by() {
+        let error = unknown("usage.json", b"[]\n").to_string();
+        assert!(
+            error.starts_with(
+                "usage.json: the format is not recognised (an empty JSON array: no rows"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_utf16_file_is_refused_with_its_encoding() {
+        let settings = crate::sample::settings().unwrap();
+        let text = utf16_le("timestamp,api_key,model,input_tokens,output_tokens\n");
+        let input = Input::from_bytes("logs.csv", &text);
+        let error = crate::load::load_inputs(&settings, vec![input]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("logs.csv: the file is UTF-16 (little-endian) text; expected UTF-8"),
+            "{error}"
+        );
+    }
 
     fn spec() -> SourceSpec {
         SourceSpec {
