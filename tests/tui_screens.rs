@@ -357,3 +357,20 @@ fn the_departments_panel_shows_what_the_table_cuts_at_80x24() {
         assert!(panel.contains(text.as_str()), "{text:?} in {rows:#?}");
     }
 }
+
+#[test]
+fn a_window_too_small_for_the_figures_asks_for_more_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), 60, 20, Theme::FULL);
+    snapshot("too_small", &app);
+    let terminal = draw(&app);
+    let text: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(!text.contains("62 "), "no shortened figure is drawn");
+    assert!(text.contains("this one is 60×20"), "{text}");
+}

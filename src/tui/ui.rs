@@ -11,9 +11,22 @@ use super::app::{App, Screen};
 use super::keys;
 use super::screens;
 
+/// The smallest window the screens are laid out for. In a smaller one columns would be cut
+/// and figures shortened (62.3 % shown as 62, the conservation line pushed out of sight), so
+/// nothing but a request for more room is drawn.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// Whether a window is large enough to draw the screens in.
+pub fn fits(area: Rect) -> bool {
+    area.width >= MIN_SIZE.0 && area.height >= MIN_SIZE.1
+}
+
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
+    if !fits(area) {
+        return render_too_small(frame, area);
+    }
     let [header, body, message, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -30,6 +43,17 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
+/// Asks for a larger window, saying how large this one is; `q` still quits.
+fn render_too_small(frame: &mut Frame, area: Rect) {
+    let (width, height) = MIN_SIZE;
+    let text = format!(
+        "apportion needs a window of at least {width}×{height} to show the review without \
+         cutting figures; this one is {}×{}. Enlarge it, or press q to quit.",
+        area.width, area.height
+    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
 /// The body of the screen, below the header and above the message and footer lines.
 pub fn body(area: Rect) -> Rect {
     Rect {
@@ -42,6 +66,9 @@ pub fn body(area: Rect) -> Rect {
 /// Where the rows of a screen's main list are, for mouse clicks: the same layout the screen
 /// draws with.
 pub fn list_area(screen: Screen, size: Rect) -> Option<Rect> {
+    if !fits(size) {
+        return None;
+    }
     let body = body(size);
     let table = match screen {
         Screen::Queue => screens::queue::layout(body).table,
