@@ -149,6 +149,27 @@ impl Columns {
     fn name(&self, index: usize) -> &str {
         &self.names[index]
     }
+
+    /// Every column apportion reads.
+    fn read(&self) -> [Option<usize>; 15] {
+        [
+            Some(self.timestamp),
+            self.request_id,
+            self.api_key,
+            self.user,
+            self.project,
+            self.team,
+            self.tags,
+            self.model,
+            self.input,
+            self.cached_input,
+            self.cache_write,
+            self.output,
+            self.cost,
+            self.currency,
+            self.status,
+        ]
+    }
 }
 
 fn describe_header(names: &[String]) -> String {
@@ -465,6 +486,9 @@ impl<'a> RowReader<'a> {
         times: &mut TimestampReader,
     ) -> Result<View<'r>, String> {
         let c = self.columns;
+        if row.may_hold_line_breaks() {
+            no_line_breaks(row, c)?;
+        }
         if row.field_count() != c.width {
             return Err(format!(
                 "expected {} fields as in the header, found {}",
@@ -492,11 +516,6 @@ impl<'a> RowReader<'a> {
             optional(row, c.team, c)?,
             optional(row, c.tags, c)?,
         ];
-        if row.may_hold_line_breaks() {
-            // Tags are free text, which may run over lines.
-            let named = [c.model, c.request_id, c.api_key, c.user, c.project, c.team];
-            no_line_breaks(row, &named, c)?;
-        }
 
         Ok(View {
             timestamp,
@@ -619,24 +638,36 @@ impl Folder {
     }
 }
 
-/// Refuses a row whose model, request id or caller names hold a line break. No name of a
-/// model, key, user, project or team has one; a quote that is never closed, or closed lines later, does: the
-/// lines after it are read into the field, and their calls would vanish inside this row.
-fn no_line_breaks(row: &impl Fields, indexes: &[Option<usize>], c: &Columns) -> Result<(), String> {
-    for index in indexes.iter().flatten() {
-        let text = row.text(*index).unwrap_or_default();
-        let breaks = text.bytes().filter(|b| *b == b'\n').count();
-        let breaks = breaks.max(usize::from(text.contains('\r')));
-        if breaks > 0 {
-            return Err(format!(
-                "column '{}' holds {breaks} line break(s): a quote in this row is not closed \
-                 where its field ends, so the lines after it were read into the field; \
-                 expected one line per call",
-                c.name(*index)
-            ));
-        }
-    }
-    Ok(())
+/// Refuses a row in which a column apportion reads holds a line break. No timestamp, count,
+/// amount, status or name of a model, key, user, project, team or tag has one; a quote that
+/// is never closed, or closed lines later, does: the lines after it are read into the field
+/// as text, and their calls would vanish inside this row. The reason says how many lines
+/// went, so that the conservation line, which counts rows, can be traced to the file's lines.
+/// A column apportion does not read (a prompt, a note) may hold line breaks.
+fn no_line_breaks(row: &impl Fields, c: &Columns) -> Result<(), String> {
+    let breaks = |index: usize| {
+        let text = row.text(index).unwrap_or_default().as_bytes();
+        let feeds = memchr::memchr_iter(b'\n', text).count();
+        feeds.max(usize::from(memchr::memchr(b'\r', text).is_some()))
+    };
+    let Some(index) = c.read().into_iter().flatten().find(|&i| breaks(i) > 0) else {
+        return Ok(());
+    };
+    // A quote left open on the last line takes in only the file's final line break.
+    let last = row
+        .text(row.field_count().saturating_sub(1))
+        .unwrap_or_default();
+    let at_end = usize::from(last.ends_with('\n'));
+    let swallowed = (0..row.field_count()).map(breaks).sum::<usize>() - at_end;
+    let what = match swallowed {
+        0 => "the file ends inside the quote".to_string(),
+        n => format!("the {n} line(s) after it were read into the row as text and are not settled"),
+    };
+    Err(format!(
+        "column '{}' holds a line break: a quote in this row is not closed where its field \
+         ends, so {what}; expected one line per call",
+        c.name(index)
+    ))
 }
 
 /// The text of a required field.
@@ -929,7 +960,7 @@ mod tests {
             assert_eq!(in_order, chunked);
             assert!(
                 in_order.contains(
-                    "Reject { source: 0, line: 3, reason: \"column 'user' holds 3 line break(s)"
+                    "Reject { source: 0, line: 3, reason: \"column 'user' holds a line break: a quote in this row is not closed where its field ends, so the 3 line(s)"
                 ),
                 "{in_order}"
             );
@@ -937,6 +968,27 @@ mod tests {
                 in_order.contains("rows_read: 3, accepted: 2, rejected: 1"),
                 "{in_order}"
             );
+        }
+    }
+
+    /// A quote never closed takes every line after it into its row, whatever column it
+    /// opens in: the row is rejected saying how many lines went, so that the lines of the
+    /// file can be traced although the conservation line counts rows.
+    #[test]
+    fn a_quote_never_closed_names_the_lines_it_took() {
+        let opened = ROWS[0].replace(",env:prod,", ",\"env:prod,");
+        let text = [HEADER, ROWS[0], &opened, ROWS[9], ROWS[12], ROWS[11]].concat();
+        for chunk_bytes in [1, 64, CHUNK_BYTES] {
+            let (in_order, chunked) = read_both(text.as_bytes(), chunk_bytes);
+            assert_eq!(in_order, chunked);
+            assert!(
+                in_order.contains(
+                    "column 'tags' holds a line break: a quote in this row is not closed where \
+                     its field ends, so the 3 line(s) after it were read into the row as text"
+                ),
+                "{in_order}"
+            );
+            assert!(in_order.contains("rows_read: 2, accepted: 1, rejected: 1"));
         }
     }
 
