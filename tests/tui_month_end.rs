@@ -347,3 +347,31 @@ fn complete_the_month(app: &mut App) {
     let checklist = app.checklist.checklist.as_ref().unwrap();
     assert!(checklist.ready(None).is_ok(), "{:?}", checklist.ready(None));
 }
+
+#[test]
+fn a_sign_off_given_from_the_command_line_is_not_overwritten_by_the_open_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 80, 24, Theme::FULL);
+    Command::cargo_bin("apportion")
+        .unwrap()
+        .env("APPORTION_DATA", dir.path())
+        .args(["signoff", "--department", "Legal", "--role", "finance"])
+        .args(["--name", "Henrik Lund"])
+        .assert()
+        .success();
+    let session = dir.path().join("sessions/northwind-analytics-2026-11.json");
+    let headless = std::fs::read(&session).unwrap();
+
+    app.update(Action::ShowQueue);
+    app.update(Action::Approve);
+    let said = &app.message.as_ref().unwrap().text;
+    assert!(
+        said.contains("was changed by another run of apportion"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(&session).unwrap(),
+        headless,
+        "the sign-off stays"
+    );
+}

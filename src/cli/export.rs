@@ -199,7 +199,7 @@ pub fn open_review(inputs: &Inputs, save: bool) -> Result<crate::review::Review,
     let loaded = Review::load(sources.clone(), Default::default()).map_err(Failure::input)?;
     let reviewer = std::env::var("USER").unwrap_or_default();
     let now = chrono::Utc::now();
-    let review =
+    let mut review =
         Review::resume(sources, loaded, &data_dir, &reviewer, now).map_err(Failure::input)?;
     let changed = review.sources_changed_since_saved();
     if !changed.is_empty() {

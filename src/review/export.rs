@@ -341,7 +341,7 @@ pub fn peek(
 ) -> Result<Peek> {
     let organization = &settings.config.organization.name;
     let month = &settings.config.period.month;
-    let store = super::Store::new(data_dir, organization, month);
+    let mut store = super::Store::new(data_dir, organization, month);
     let saved = store.load()?;
     let found = saved.is_some();
     let session = saved.unwrap_or_else(|| super::Session::new(organization, month, ""));

@@ -146,13 +146,13 @@ impl Review {
         reviewer: &str,
         now: DateTime<Utc>,
     ) -> Result<Review> {
-        let review = Review::resume(sources, loaded, data_dir, reviewer, now)?;
+        let mut review = Review::resume(sources, loaded, data_dir, reviewer, now)?;
         review.persist()?;
         Ok(review)
     }
 
     /// Saves the session and writes the policies in force, as opening the review does.
-    pub fn persist(&self) -> Result<()> {
+    pub fn persist(&mut self) -> Result<()> {
         self.save()?;
         self.write_policies()?;
         Ok(())
@@ -184,7 +184,7 @@ impl Review {
         }
         let organization = settings.config.organization.name.clone();
         let month = settings.config.period.month.clone();
-        let store = Store::new(data_dir, &organization, &month);
+        let mut store = Store::new(data_dir, &organization, &month);
         let session = store
             .load()?
             .unwrap_or_else(|| Session::new(&organization, &month, reviewer));
@@ -484,7 +484,7 @@ impl Review {
         }
     }
 
-    fn save(&self) -> Result<()> {
+    fn save(&mut self) -> Result<()> {
         self.store.save(&self.session)
     }
 
