@@ -472,7 +472,9 @@ fn check_invoice(config: &Config, departments: &HashSet<String>, problems: &mut 
     }
     let currency = &config.organization.currency;
     if let Some(total) = invoice.total {
-        problems.not_huge("invoice.total", total.0);
+        // A month's invoice is owed, not credited: a negative total would settle every
+        // department below zero.
+        problems.not_negative("invoice.total", total.0);
         problems.whole_minor_units("invoice.total", total.0, currency);
     }
     for (i, line) in invoice.shared.iter().enumerate() {
@@ -680,6 +682,16 @@ mod tests {
             "{problems}"
         );
         assert!(problems.contains("invoice.shared[0].amount"), "{problems}");
+    }
+
+    #[test]
+    fn a_negative_invoice_total_is_refused() {
+        let text = crate::sample::CONFIG.replace("total = \"1362.19\"", "total = \"-5\"");
+        let problems = problems_of(&text);
+        assert!(
+            problems.contains("invoice.total: expected zero or more, found '-5'"),
+            "{problems}"
+        );
     }
 
     #[test]
