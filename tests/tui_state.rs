@@ -70,8 +70,10 @@ fn an_adjustment_finer_than_the_cent_is_refused() {
     let mut app = app(dir.path(), 80, 24, Theme::FULL);
     drive(&mut app, &[Action::ShowQueue, Action::Adjust]);
     type_in(&mut app, "0.001");
-    type_in(&mut app, "rounding");
-    let modal = app.modal.as_ref().expect("the dialog stays open");
+    let modal = app
+        .modal
+        .as_ref()
+        .expect("the amount is refused before the reason");
     let refusal = modal.error.as_deref().unwrap();
     assert!(
         refusal.contains("finer than the smallest unit of USD"),

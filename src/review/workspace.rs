@@ -261,6 +261,15 @@ impl Review {
     ) -> Result<()> {
         self.require_line(key)?;
         require_text(reason, "an adjustment needs a reason")?;
+        self.check_adjustment(amount)?;
+        self.session.adjust(key, amount, reason.trim(), now);
+        self.settle();
+        self.save()
+    }
+
+    /// Whether an amount can adjust a line: plausible in size and in whole units of the
+    /// currency, as the settlement is paid. A front end asks before it asks for the reason.
+    pub fn check_adjustment(&self, amount: Decimal) -> Result<()> {
         if amount.abs() > crate::config::validate::LARGEST {
             return Err(Error::Invalid(format!(
                 "an adjustment of {amount} is not plausible (at most {} in size)",
@@ -275,9 +284,7 @@ impl Review {
                  ({digits} decimal places): the settlement is paid to that unit"
             )));
         }
-        self.session.adjust(key, amount, reason.trim(), now);
-        self.settle();
-        self.save()
+        Ok(())
     }
 
     /// What a line settles at with its adjustments: the computed amount plus every

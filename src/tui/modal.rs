@@ -231,6 +231,7 @@ impl App {
             Purpose::AdjustAmount(key) => {
                 let amount =
                     Decimal::from_str(text).map_err(|_| format!("'{text}' is not an amount"))?;
+                review.check_adjustment(amount).map_err(|e| e.to_string())?;
                 self.modal = Some(Modal::new(
                     Purpose::AdjustReason(key.clone(), amount),
                     format!("Adjust {key} by {amount}"),
