@@ -525,10 +525,10 @@ fn adjustments_are_booked_apart_from_the_shared_lines_in_the_journal() {
     let (from, to) = (key(0), key(review.attribution.lines.len() - 1));
     assert_ne!(from.department, to.department);
     review
-        .adjust(&from, Decimal::new(-150, 2), "credit: outage", now)
+        .adjust(&from, Decimal::new(-15, 1), "credit: outage", now)
         .unwrap();
     review
-        .adjust(&to, Decimal::new(150, 2), "credit: outage", now)
+        .adjust(&to, Decimal::new(15, 1), "credit: outage", now)
         .unwrap();
     drop(review);
     let reviewed = settled_with_session(data.path());
@@ -570,6 +570,7 @@ fn adjustments_are_booked_apart_from_the_shared_lines_in_the_journal() {
     );
     assert!(csv.contains(&row), "{csv}");
     assert!(!csv.contains("shared: adjustment"), "{csv}");
+    assert!(csv.contains(",-1.50,"), "the cents are written: {csv}");
 
     let Some(hledger) = hledger() else { return };
     let balance = run_hledger(

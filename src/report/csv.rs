@@ -3,6 +3,13 @@
 //! as the last row, so that the figures a reader checks the rows against travel with them.
 
 use crate::calc::Attribution;
+use crate::calc::allocate::{minor_unit_digits, round_money};
+
+/// An amount in the currency's minor unit, with every decimal written (`-10.00`): an
+/// adjustment keeps the digits it was typed with otherwise.
+fn money(value: rust_decimal::Decimal, digits: u32) -> String {
+    format!("{:.*}", digits as usize, round_money(value, digits))
+}
 
 /// The header of the line-item CSV.
 pub const HEADER: [&str; 16] = [
@@ -58,6 +65,7 @@ pub fn render(a: &Attribution) -> String {
             a.currency.clone(),
         ]);
     }
+    let digits = minor_unit_digits(&a.currency);
     for shared in &a.shared {
         for (department, amount) in &shared.by_department {
             let mut row = vec![String::new(); HEADER.len()];
@@ -68,7 +76,7 @@ pub fn render(a: &Attribution) -> String {
                 true => shared.name.clone(),
                 false => format!("shared: {}", shared.name),
             };
-            row[12] = amount.to_string();
+            row[12] = money(*amount, digits);
             row[15] = a.currency.clone();
             rows.push(row);
         }
