@@ -274,11 +274,9 @@ pub trait Fields {
     /// Whether every field is empty or white space.
     fn is_blank(&self) -> bool;
 
-    /// Whether a field may hold a line break: only a quoted field can, so a line without
-    /// quotes needs no look.
-    fn may_hold_line_breaks(&self) -> bool {
-        true
-    }
+    /// Whether a field holds a line break, which only a quoted field can: a line without
+    /// quotes needs no look, and a quoted row is looked at in one pass over its bytes.
+    fn has_line_breaks(&self) -> bool;
 }
 
 impl Fields for ByteRecord {
@@ -293,6 +291,10 @@ impl Fields for ByteRecord {
     fn is_blank(&self) -> bool {
         self.iter()
             .all(|field| field.iter().all(u8::is_ascii_whitespace))
+    }
+
+    fn has_line_breaks(&self) -> bool {
+        memchr::memchr2(b'\n', b'\r', self.as_slice()).is_some()
     }
 }
 
@@ -325,7 +327,7 @@ impl Fields for PlainRow<'_> {
             .all(|b| b == b',' || b.is_ascii_whitespace())
     }
 
-    fn may_hold_line_breaks(&self) -> bool {
+    fn has_line_breaks(&self) -> bool {
         false
     }
 }
@@ -352,6 +354,10 @@ impl Fields for QuotedRow<'_> {
 
     fn is_blank(&self) -> bool {
         self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+
+    fn has_line_breaks(&self) -> bool {
+        memchr::memchr2(b'\n', b'\r', self.bytes).is_some()
     }
 }
 
@@ -395,8 +401,12 @@ impl Fields for Row<'_> {
     }
 
     #[inline]
-    fn may_hold_line_breaks(&self) -> bool {
-        !matches!(self, Row::Plain(_))
+    fn has_line_breaks(&self) -> bool {
+        match self {
+            Row::Plain(_) => false,
+            Row::Quoted(row) => row.has_line_breaks(),
+            Row::Parsed(row) => Fields::has_line_breaks(*row),
+        }
     }
 }
 

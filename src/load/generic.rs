@@ -486,7 +486,7 @@ impl<'a> RowReader<'a> {
         times: &mut TimestampReader,
     ) -> Result<View<'r>, String> {
         let c = self.columns;
-        if row.may_hold_line_breaks() {
+        if row.has_line_breaks() {
             no_line_breaks(row, c)?;
         }
         if row.field_count() != c.width {
