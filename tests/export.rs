@@ -403,6 +403,33 @@ fn export_needs_an_output_and_a_known_table_format() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+/// Asserts that hledger balances each department's expense account (pending transactions
+/// counted) at the amount `expected` settles it at.
+fn assert_expenses_are(hledger: &Path, journal: &Path, expected: &BTreeMap<String, Decimal>) {
+    let args = [
+        "balance",
+        "Expenses",
+        "--pending",
+        "--depth",
+        "3",
+        "-O",
+        "csv",
+        "--no-total",
+    ];
+    let by_account = balances(&run_hledger(hledger, journal, &args).unwrap());
+    for (department, settled) in expected {
+        let balance = by_account
+            .iter()
+            .find(|(account, _)| {
+                account.ends_with(&format!(" {department}"))
+                    || account.ends_with(&format!(":{department}"))
+            })
+            .map(|(_, b)| *b)
+            .unwrap_or_else(|| panic!("no account for {department} in {by_account:?}"));
+        assert_eq!(balance, *settled, "{department}");
+    }
+}
+
 /// The report's settled amounts, as `report --format json` gives them with the data
 /// directory `data`.
 fn settled_with_session(data: &Path) -> BTreeMap<String, Decimal> {
@@ -477,33 +504,7 @@ fn without_the_archive_the_outputs_are_the_reviewed_settlement_marked_as_a_draft
         "every transaction is pending"
     );
     let Some(hledger) = hledger() else { return };
-    let pending = run_hledger(
-        &hledger,
-        &journal,
-        &[
-            "balance",
-            "Expenses",
-            "--pending",
-            "--depth",
-            "3",
-            "-O",
-            "csv",
-            "--no-total",
-        ],
-    )
-    .unwrap();
-    let by_account = balances(&pending);
-    for (department, settled) in &reviewed {
-        let balance = by_account
-            .iter()
-            .find(|(account, _)| {
-                account.ends_with(&format!(" {department}"))
-                    || account.ends_with(&format!(":{department}"))
-            })
-            .map(|(_, b)| *b)
-            .unwrap_or_else(|| panic!("no account for {department} in {by_account:?}"));
-        assert_eq!(balance, *settled, "{department}");
-    }
+    assert_expenses_are(&hledger, &journal, &reviewed);
     let cleared = run_hledger(&hledger, &journal, &["balance", "--cleared", "-O", "csv"]);
     assert!(
         !cleared.unwrap().contains("Expenses:AI"),
@@ -573,32 +574,7 @@ fn adjustments_are_booked_apart_from_the_shared_lines_in_the_journal() {
     assert!(csv.contains(",-1.50,"), "the cents are written: {csv}");
 
     let Some(hledger) = hledger() else { return };
-    let balance = run_hledger(
-        &hledger,
-        &journal,
-        &[
-            "balance",
-            "Expenses",
-            "--pending",
-            "--depth",
-            "3",
-            "-O",
-            "csv",
-            "--no-total",
-        ],
-    )
-    .unwrap();
-    let by_account = balances(&balance);
-    for (department, settled) in &reviewed {
-        let found = by_account
-            .iter()
-            .find(|(account, _)| {
-                account.ends_with(&format!(" {department}"))
-                    || account.ends_with(&format!(":{department}"))
-            })
-            .map(|(_, b)| *b);
-        assert_eq!(found, Some(*settled), "{department}");
-    }
+    assert_expenses_are(&hledger, &journal, &reviewed);
     let tags = run_hledger(&hledger, &journal, &["tags"]).unwrap();
     assert!(
         !tags.contains("gpt"),

@@ -9,7 +9,7 @@ use apportion::review::{LineKey, Outcome, Role};
 use apportion::tui::export::Choice;
 use apportion::tui::{Action, App, Screen, Theme};
 use assert_cmd::Command;
-use common::{app, draw, type_in};
+use common::{app, screen_rows, type_in};
 
 fn outcome(app: &App, id: &str) -> Outcome {
     let checklist = app.checklist.checklist.as_ref().unwrap();
@@ -114,14 +114,8 @@ fn the_same_person_cannot_sign_both_roles_through_the_dialog() {
 /// The overview row that names `department`, as text.
 fn overview_row(app: &mut App, department: &str) -> String {
     app.update(Action::ShowOverview);
-    let terminal = draw(app);
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
+    screen_rows(app)
+        .into_iter()
         .find(|row| row.contains(department))
         .unwrap()
 }

@@ -5,7 +5,7 @@ mod common;
 
 use apportion::review::Review;
 use apportion::tui::{Action, App, Theme};
-use common::{app, draw, drive, type_in};
+use common::{app, draw, drive, screen_rows, type_in};
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
@@ -277,19 +277,6 @@ fn explorer_rows() {
     });
 }
 
-/// The rows of a drawn screen as text.
-fn screen_rows(app: &App) -> Vec<String> {
-    let terminal = draw(app);
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
-}
-
 #[test]
 fn the_explorer_fits_80x24_without_cutting_its_text() {
     use apportion::tui::explorer::ExplorerMode;
@@ -363,14 +350,7 @@ fn a_window_too_small_for_the_figures_asks_for_more_room() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path(), 60, 20, Theme::FULL);
     snapshot("too_small", &app);
-    let terminal = draw(&app);
-    let text: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let text = screen_rows(&app).concat();
     assert!(!text.contains("62 "), "no shortened figure is drawn");
     assert!(text.contains("this one is 60×20"), "{text}");
 }

@@ -530,8 +530,8 @@ output = 2
         assert_eq!(a.department("A").unwrap().status, Status::Normal);
     }
 
-    #[test]
-    fn a_prior_ledger_department_the_configuration_does_not_know_is_a_mismatch() {
+    /// The ledger mismatches of a month with one call of A, against the ledger `text`.
+    fn ledger_mismatches(text: &str) -> (Attribution, Vec<Mismatch>) {
         let settings = Settings::from_toml(CONFIG, Path::new("ledger.toml")).unwrap();
         let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
                     2026-11-02T10:00:00Z,key-a,m,1000000,0\n";
@@ -540,18 +540,25 @@ output = 2
             vec![Input::from_bytes("logs.csv", rows.as_bytes())],
         )
         .unwrap();
-        let ledger = "period,department,amount,currency\n\
-                      2026-10,A,1.00,USD\n\
-                      2026-10,b,3.00,USD\n";
-        let ledger = Ledger::from_bytes("ledger.csv", ledger.as_bytes(), "USD").unwrap();
+        let ledger = Ledger::from_bytes("ledger.csv", text.as_bytes(), "USD").unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         let a = calculate(&settings, &dataset, Some(&ledger), today);
-
-        let unknown: Vec<&Mismatch> = a
+        let mismatches = a
             .mismatches
             .iter()
             .filter(|m| m.kind == MismatchKind::Ledger)
+            .cloned()
             .collect();
+        (a, mismatches)
+    }
+
+    #[test]
+    fn a_prior_ledger_department_the_configuration_does_not_know_is_a_mismatch() {
+        let (a, unknown) = ledger_mismatches(
+            "period,department,amount,currency\n\
+             2026-10,A,1.00,USD\n\
+             2026-10,b,3.00,USD\n",
+        );
         assert_eq!(unknown.len(), 1, "{unknown:?}");
         assert_eq!(unknown[0].department.as_deref(), Some("b"));
         assert_eq!(
@@ -565,28 +572,13 @@ output = 2
 
     #[test]
     fn a_ledger_line_without_usage_is_a_mismatch() {
-        let settings = Settings::from_toml(CONFIG, Path::new("ledger.toml")).unwrap();
-        let rows = "timestamp,api_key,model,input_tokens,output_tokens\n\
-                    2026-11-02T10:00:00Z,key-a,m,1000000,0\n";
-        let dataset = load_inputs(
-            &settings,
-            vec![Input::from_bytes("logs.csv", rows.as_bytes())],
-        )
-        .unwrap();
-        let ledger = "period,department,model,amount,currency\n\
-                      2026-11,A,m,1.00,USD\n\
-                      2026-11,B,m,3.00,USD\n";
-        let ledger = Ledger::from_bytes("ledger.csv", ledger.as_bytes(), "USD").unwrap();
-        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let a = calculate(&settings, &dataset, Some(&ledger), today);
-
-        let ledger_mismatches: Vec<&Mismatch> = a
-            .mismatches
-            .iter()
-            .filter(|m| m.kind == MismatchKind::Ledger)
-            .collect();
+        let (_, ledger_mismatches) = ledger_mismatches(
+            "period,department,model,amount,currency\n\
+             2026-11,A,m,1.00,USD\n\
+             2026-11,B,m,3.00,USD\n",
+        );
         assert_eq!(ledger_mismatches.len(), 1, "{ledger_mismatches:?}");
-        let missing = ledger_mismatches[0];
+        let missing = &ledger_mismatches[0];
         assert_eq!(missing.department.as_deref(), Some("B"));
         assert_eq!(missing.expected, Some(Decimal::new(300, 2)));
         assert!(

@@ -53,3 +53,16 @@ pub fn draw(app: &App) -> Terminal<TestBackend> {
         .unwrap();
     terminal
 }
+
+/// The rows of the drawn screen as text.
+pub fn screen_rows(app: &App) -> Vec<String> {
+    let terminal = draw(app);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}

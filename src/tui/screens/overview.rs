@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{cut, gauge, header_style, light, maybe_money, money, wrap};
 use crate::calc::{Attribution, DepartmentSummary, Status};
-use crate::review::signoff;
+use crate::review::{SignOff, signoff};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -27,8 +27,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     .areas(area);
     let (decided, total) = app.decided();
     frame.render_widget(summary_lines(a, decided, total), summary);
-    let lifted = |department: &str| signoff::lifted(&review.session.signoffs, department);
-    render_departments(&app.theme, a, &lifted, frame, table);
+    render_departments(&app.theme, a, &review.session.signoffs, frame, table);
     let text = format!(" Note: {}.", a.disclaimer);
     let style = app.theme.dim().add_modifier(Modifier::ITALIC);
     frame.render_widget(
@@ -77,11 +76,11 @@ fn summary_lines(a: &Attribution, decided: usize, total: usize) -> Paragraph<'st
     Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
-/// The departments table; `lifted` tells which fused departments have both sign-offs.
+/// The departments table; the session's `signoffs` tell which fuses are lifted.
 fn render_departments(
     theme: &Theme,
     a: &Attribution,
-    lifted: &dyn Fn(&str) -> bool,
+    signoffs: &[SignOff],
     frame: &mut Frame,
     area: Rect,
 ) {
@@ -118,7 +117,7 @@ fn render_departments(
     let rows = a.departments.iter().map(|d| {
         let reason = d.reasons.first().map_or("", |r| r.text.as_str());
         let reason = wrap(reason, reason_width, reason_lines);
-        let lifted = d.status == Status::Fuse && lifted(&d.name);
+        let lifted = d.status == Status::Fuse && signoff::lifted(signoffs, &d.name);
         department_row(theme, d, lifted, wide, prior, reason)
     });
     let table = Table::new(rows, widths)
