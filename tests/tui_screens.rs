@@ -354,3 +354,31 @@ fn a_window_too_small_for_the_figures_asks_for_more_room() {
     assert!(!text.contains("62 "), "no shortened figure is drawn");
     assert!(text.contains("this one is 60×20"), "{text}");
 }
+
+#[test]
+fn figures_wider_than_their_column_widen_it_instead_of_losing_digits() {
+    use rust_decimal::Decimal;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app(dir.path(), 160, 48, Theme::FULL);
+    let large = Decimal::new(123_456_789, 2);
+    {
+        let a = &mut app.review.as_mut().unwrap().attribution;
+        let research = a.departments.iter_mut().find(|d| d.name == "Research");
+        let research = research.unwrap();
+        research.settled = large;
+        research.proportion = Decimal::ONE;
+        let line = a
+            .lines
+            .iter_mut()
+            .find(|l| l.department == "Research")
+            .unwrap();
+        line.settled = large;
+    }
+    let overview = screen_rows(&app).concat();
+    assert!(overview.contains(" 1,234,567.89 "), "{overview}");
+    assert!(overview.contains(" 100.0 % "), "{overview}");
+
+    drive(&mut app, &[Action::ShowQueue]);
+    let queue = screen_rows(&app).concat();
+    assert!(queue.contains(" 1,234,567.89 "), "{queue}");
+}

@@ -70,6 +70,18 @@ pub fn light(theme: &Theme, status: Status) -> Span<'static> {
     )
 }
 
+/// A column as wide as the widest of `texts`, and at least `min`. A figure right-aligned in
+/// a column too narrow for it loses its leading digits (100.0 % shown as 00.0 %), so the
+/// columns of figures grow with them.
+pub fn fit(min: u16, texts: impl IntoIterator<Item = String>) -> u16 {
+    let widest = texts
+        .into_iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(widest).unwrap_or(u16::MAX).max(min)
+}
+
 /// A text gauge: filled cells in the status colour, then the percentage.
 pub fn gauge(
     theme: &Theme,

@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{cut, gauge, header_style, light, maybe_money, money, wrap};
+use super::{cut, fit, gauge, header_style, light, maybe_money, money, wrap};
 use crate::calc::{Attribution, DepartmentSummary, Status};
 use crate::review::{SignOff, signoff};
 use crate::tui::app::App;
@@ -87,28 +87,32 @@ fn render_departments(
     let wide = area.width >= 120;
     // Last month's settled figures, when a prior ledger or archive was loaded.
     let prior = a.departments.iter().any(|d| d.prior.is_some());
+    let d = &a.departments;
+    let column = |min: u16, text: fn(&DepartmentSummary) -> String| {
+        Constraint::Length(fit(min, d.iter().map(text)))
+    };
     let mut header = vec!["status", "department", "budget used", "settled"];
     let mut widths = vec![
         Constraint::Length(9),
         Constraint::Length(if wide { 18 } else { 12 }),
         Constraint::Length(if wide { 20 } else { 13 }),
-        Constraint::Length(9),
+        column(9, |d| money(d.settled)),
     ];
     if prior {
         header.push("last month");
-        widths.push(Constraint::Length(10));
+        widths.push(column(10, |d| maybe_money(d.prior)));
     }
     if prior && wide {
         header.push("growth");
-        widths.push(Constraint::Length(8));
+        widths.push(column(8, growth));
     }
     // On a narrow screen the share makes room for last month's figure.
     if wide || !prior {
         header.push("share");
-        widths.push(Constraint::Length(6));
+        widths.push(column(6, |d| crate::report::pct(d.proportion)));
     }
     header.extend(["at close", "reason"]);
-    widths.push(Constraint::Length(9));
+    widths.push(column(9, |d| money(d.projection.at_close)));
     let reason_width = left_for_last_column(area.width, &widths);
     widths.push(Constraint::Fill(1));
     let header = Row::new(header).style(header_style(theme));
@@ -125,6 +129,11 @@ fn render_departments(
         .column_spacing(1)
         .block(Block::bordered().title(" Departments "));
     frame.render_widget(table, area);
+}
+
+/// A department's growth over last month, `-` without a prior figure.
+fn growth(d: &DepartmentSummary) -> String {
+    d.growth.map_or("-".to_string(), crate::report::pct)
 }
 
 /// The width the last column of a bordered table gets, after the `fixed` columns before it
@@ -169,8 +178,7 @@ fn department_row(
         row.push(Line::from(maybe_money(d.prior)).right_aligned());
     }
     if prior && wide {
-        let growth = d.growth.map_or("-".to_string(), crate::report::pct);
-        row.push(Line::from(growth).right_aligned());
+        row.push(Line::from(growth(d)).right_aligned());
     }
     if wide || !prior {
         row.push(Line::from(crate::report::pct(d.proportion)).right_aligned());

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table, Wrap};
 
-use super::{cut, header_style, maybe_money, money, table_state};
+use super::{cut, fit, header_style, maybe_money, money, table_state};
 use crate::calc::{Attribution, LineItem, MismatchKind};
 use crate::review::queue::risk_of;
 use crate::review::{LineKey, Review};
@@ -83,11 +83,13 @@ fn render_table(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 120;
     let a = &review.attribution;
     let theme = &app.theme;
-    let rows = app
-        .queue
-        .rows
-        .iter()
-        .map(|&i| line_row(theme, review, &a.lines[i], wide));
+    let lines: Vec<&LineItem> = app.queue.rows.iter().map(|&i| &a.lines[i]).collect();
+    let column = |min: u16, text: fn(&LineItem) -> String| {
+        Constraint::Length(fit(min, lines.iter().map(|l| text(l))))
+    };
+    let computed = column(10, |l| money(l.settled));
+    let delta_width = column(9, |l| maybe_money(delta(l)));
+    let rows = lines.iter().map(|l| line_row(theme, review, l, wide));
     let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
         (
             vec![
@@ -107,10 +109,10 @@ fn render_table(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
                 Constraint::Length(9),
                 Constraint::Length(16),
                 Constraint::Length(20),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Length(9),
+                computed,
+                column(10, |l| maybe_money(l.ledger_amount)),
+                column(10, |l| maybe_money(l.provider_cost)),
+                delta_width,
                 Constraint::Length(12),
                 Constraint::Fill(1),
             ],
@@ -122,8 +124,8 @@ fn render_table(app: &App, review: &Review, frame: &mut Frame, area: Rect) {
                 Constraint::Length(8),
                 Constraint::Length(9),
                 Constraint::Fill(1),
-                Constraint::Length(10),
-                Constraint::Length(9),
+                computed,
+                delta_width,
                 Constraint::Length(10),
             ],
         )
